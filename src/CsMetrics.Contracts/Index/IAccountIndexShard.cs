@@ -1,0 +1,54 @@
+namespace CsMetrics.Contracts.Index;
+
+/// <summary>What the cross-account index knows of one account: enough to list, filter and sort.</summary>
+[GenerateSerializer, Immutable, Alias("csm.IndexEntry")]
+public sealed record IndexEntry(
+    string AccountId,
+    string? Name,
+    string? Owner,
+    string? Segment,
+    double? Score,
+    string? Band,
+    DateOnly? RenewalDate,
+    DateTimeOffset? UpdatedAt);
+
+[GenerateSerializer, Immutable, Alias("csm.IndexQuery")]
+public sealed record IndexQuery(string? Owner, string? Segment, string? Band, int Take);
+
+[GenerateSerializer, Immutable, Alias("csm.IndexPage")]
+public sealed record IndexPage(IndexEntry[] Entries, int Total);
+
+/// <summary>
+/// One shard of the account index. Grains cannot be enumerated, so every account grain reports
+/// its listing entry to shard <c>hash(accountId) mod N</c>; a query asks every shard for its
+/// first <c>offset + limit</c> matches in score order and merges them. N is fixed
+/// (<see cref="AccountIndex.ShardCount"/>) so that an account always maps to the same shard.
+/// </summary>
+[Alias("csm.IAccountIndexShard")]
+public interface IAccountIndexShard : IGrainWithIntegerKey
+{
+    [Alias("Upsert")]
+    Task Upsert(IndexEntry entry);
+
+    [Alias("Query")]
+    Task<IndexPage> Query(IndexQuery query);
+
+    [Alias("Checkpoint")]
+    Task Checkpoint();
+}
+
+public static class AccountIndex
+{
+    public const int ShardCount = 16;
+
+    /// <summary>A stable (process-independent) shard for an account id.</summary>
+    public static int ShardOf(string accountId)
+    {
+        uint h = 2166136261;
+        foreach (char c in accountId)
+        {
+            h = (h ^ c) * 16777619;
+        }
+        return (int)(h % ShardCount);
+    }
+}

@@ -1,0 +1,20 @@
+using CsMetrics.Contracts.Accounts;
+
+namespace CsMetrics.Grains.Accounts;
+
+/// <summary>
+/// What an account grain checkpoints. The aggregates travel as the scoring library's own compact
+/// binary form, so the scoring library stays free of Orleans and any storage provider works.
+/// </summary>
+[GenerateSerializer, Alias("csm.AccountGrainState")]
+public sealed class AccountGrainState
+{
+    [Id(0)] public AccountProfile? Profile { get; set; }
+    [Id(1)] public byte[]? Aggregates { get; set; }
+    [Id(2)] public ScoreChange[] RecentChanges { get; set; } = [];
+    [Id(3)] public double? Score { get; set; }
+    [Id(4)] public string? Band { get; set; }
+    [Id(5)] public int ScorecardVersion { get; set; }
+    [Id(6)] public DateTimeOffset? UpdatedAt { get; set; }
+    [Id(7)] public ComponentView[] Components { get; set; } = [];
+}

@@ -1,0 +1,113 @@
+using CsMetrics.Grains.Checkpoints;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CsMetrics.Grains.Ingest;
+
+/// <summary>
+/// Ties the ingest log to the silo's life. On start, before the silo reports itself up, every
+/// log entry past the last checkpoint is replayed through the grains (dedup makes it exact);
+/// then a timer checkpoints every few seconds. On stop (SIGTERM), a last checkpoint runs while
+/// grains can still be reached, so a clean restart replays nothing.
+/// </summary>
+public sealed class IngestLifecycle(
+    IIngestLog log,
+    SignalIngestor ingestor,
+    AppliedWatermark watermark,
+    Checkpointer checkpointer,
+    IngestReadiness readiness,
+    IOptions<CheckpointOptions> options,
+    TimeProvider time,
+    ILogger<IngestLifecycle> logger) : ILifecycleParticipant<ISiloLifecycle>
+{
+    private CancellationTokenSource? _stop;
+    private Task? _loop;
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(IngestLifecycle), ServiceLifecycleStage.Active, StartAsync, StopAsync);
+
+    private async Task StartAsync(CancellationToken cancellationToken)
+    {
+        long checkpoint = await log.GetCheckpointAsync(cancellationToken);
+        watermark.Reset(checkpoint);
+        long replayed = 0, entries = 0;
+        var started = time.GetTimestamp();
+        await foreach (var entry in log.ReadAfterAsync(checkpoint, cancellationToken))
+        {
+            var signals = SignalCodec.Decode(entry.Payload);
+            var result = await ingestor.ReplayAsync(signals, entry.Sequence);
+            replayed += result.Accepted;
+            entries++;
+        }
+        watermark.Reset(log.LastSequence);
+        if (entries > 0)
+        {
+            logger.LogInformation(
+                "Recovered {Entries} ingest log entries past checkpoint {Checkpoint}: {Applied} signals re-applied in {Elapsed}",
+                entries, checkpoint, replayed, time.GetElapsedTime(started));
+            await checkpointer.CheckpointAsync(cancellationToken);
+        }
+        readiness.MarkReady();
+
+        _stop = new CancellationTokenSource();
+        _loop = Task.Run(() => LoopAsync(_stop.Token), CancellationToken.None);
+    }
+
+    private async Task LoopAsync(CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(options.Value.Interval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                try
+                {
+                    await checkpointer.CheckpointAsync(stop);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    logger.LogError(ex, "Checkpoint failed; the log keeps everything since the last one");
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task StopAsync(CancellationToken cancellationToken)
+    {
+        readiness.MarkStopping();
+        if (_stop is not null)
+        {
+            await _stop.CancelAsync();
+            if (_loop is not null)
+            {
+                await _loop;
+            }
+        }
+        try
+        {
+            await checkpointer.CheckpointAsync(CancellationToken.None);
+            logger.LogInformation("Final checkpoint written");
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Final checkpoint failed; the log will be replayed at the next start");
+        }
+    }
+}
+
+/// <summary>Whether this node has replayed its log and accepts traffic.</summary>
+public sealed class IngestReadiness
+{
+    private volatile int _state; // 0 starting, 1 ready, 2 stopping
+
+    public bool IsReady => _state == 1;
+
+    public bool IsStopping => _state == 2;
+
+    public void MarkReady() => _state = 1;
+
+    public void MarkStopping() => _state = 2;
+}

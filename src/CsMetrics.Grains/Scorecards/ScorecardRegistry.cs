@@ -1,0 +1,44 @@
+using CsMetrics.Scoring.Scorecards;
+using Microsoft.Extensions.Options;
+
+namespace CsMetrics.Grains.Scorecards;
+
+public sealed class ScorecardOptions
+{
+    public const string Section = "CsMetrics:Scorecard";
+
+    /// <summary>The scorecard file; relative paths resolve against the app's base directory.</summary>
+    public string Path { get; set; } = "config/scorecard.default.json";
+}
+
+/// <summary>
+/// The active scorecard, held by every silo. Account grains read it on each evaluation; it is
+/// immutable, so a swap to a new version is one reference assignment.
+/// </summary>
+public sealed class ScorecardRegistry
+{
+    private Scorecard _current;
+
+    public ScorecardRegistry(IOptions<ScorecardOptions> options)
+    {
+        string path = options.Value.Path;
+        if (!System.IO.Path.IsPathRooted(path))
+        {
+            string candidate = System.IO.Path.Combine(AppContext.BaseDirectory, path);
+            path = File.Exists(candidate) ? candidate : System.IO.Path.GetFullPath(path);
+        }
+        _current = ScorecardParser.Parse(File.ReadAllText(path), version: 1);
+        SourceJson = File.ReadAllText(path);
+    }
+
+    public ScorecardRegistry(Scorecard scorecard, string sourceJson)
+    {
+        _current = scorecard;
+        SourceJson = sourceJson;
+    }
+
+    public Scorecard Current => Volatile.Read(ref _current);
+
+    /// <summary>The document the active scorecard was read from.</summary>
+    public string SourceJson { get; private set; }
+}

@@ -1,0 +1,242 @@
+namespace CsMetrics.Scoring.Aggregates;
+
+/// <summary>
+/// A compact, versioned binary form of the aggregates for checkpoints. Binary rather than JSON:
+/// it is written for every dirty account at each checkpoint and read on every activation, and
+/// it keeps an account's stored size small.
+/// </summary>
+public sealed partial class AccountAggregates
+{
+    private const byte FormatVersion = 1;
+
+    public byte[] ToBytes()
+    {
+        using var ms = new MemoryStream(256);
+        using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            WriteTo(w);
+        }
+        return ms.ToArray();
+    }
+
+    public static AccountAggregates FromBytes(ReadOnlySpan<byte> data)
+    {
+        using var ms = new MemoryStream(data.ToArray(), writable: false);
+        using var r = new BinaryReader(ms, System.Text.Encoding.UTF8);
+        return ReadFrom(r);
+    }
+
+    public void WriteTo(BinaryWriter w)
+    {
+        w.Write(FormatVersion);
+        w.Write(NewestDay);
+        w.Write(LastUsageDay);
+        w.Write(LastSignalTicks);
+        foreach (var c in Counts)
+        {
+            w.Write(c);
+        }
+
+        var buckets = Window.Raw;
+        int used = 0;
+        foreach (var b in buckets)
+        {
+            if (b.Day != 0)
+            {
+                used++;
+            }
+        }
+        w.Write(used);
+        foreach (var b in buckets)
+        {
+            if (b.Day == 0)
+            {
+                continue;
+            }
+            w.Write(b.Day);
+            w.Write(b.UsageEvents);
+            w.Write(b.UsersLastSeen);
+            w.Write(b.TicketsSolved);
+            w.Write(b.TicketsReopened);
+            w.Write(b.CsatAnswers);
+            w.Write(b.CsatPositive);
+            w.Write(b.CesAnswers);
+            w.Write(b.CesSum);
+        }
+
+        var seenDays = Seen.Days().ToList();
+        w.Write(seenDays.Count);
+        foreach (var (day, set) in seenDays)
+        {
+            w.Write(day);
+            w.Write(set.Count);
+            foreach (var h in set)
+            {
+                w.Write(h);
+            }
+        }
+
+        WriteDayMap(w, UserLastSeenDay);
+        WriteDayMap(w, FeatureLastUsedDay);
+
+        w.Write(Tickets.Count);
+        foreach (var (id, t) in Tickets)
+        {
+            w.Write(id);
+            w.Write((byte)t.Priority);
+            w.Write((byte)t.Status);
+            w.Write(t.StatusTicks);
+            w.Write(t.OpenedTicks);
+            w.Write(t.FirstResponseTicks);
+            w.Write(t.AgentReplies);
+            w.Write(t.FirstResponseSampled);
+        }
+
+        var samples = FirstResponses.Items().ToList();
+        w.Write(samples.Count);
+        foreach (var (day, hours) in samples)
+        {
+            w.Write(day);
+            w.Write(hours);
+        }
+
+        w.Write(NpsByRespondent.Count);
+        foreach (var (id, a) in NpsByRespondent)
+        {
+            w.Write(id);
+            w.Write(a.Ticks);
+            w.Write(a.Score);
+        }
+
+        w.Write(Mrr.Count);
+        foreach (var p in Mrr)
+        {
+            w.Write(p.Ticks);
+            w.Write(p.Mrr);
+        }
+    }
+
+    public static AccountAggregates ReadFrom(BinaryReader r)
+    {
+        byte version = r.ReadByte();
+        if (version != FormatVersion)
+        {
+            throw new InvalidDataException($"Unknown account aggregates format {version}.");
+        }
+        var a = new AccountAggregates
+        {
+            NewestDay = r.ReadInt32(),
+            LastUsageDay = r.ReadInt32(),
+            LastSignalTicks = r.ReadInt64(),
+        };
+        for (int i = 0; i < a.Counts.Length; i++)
+        {
+            a.Counts[i] = r.ReadInt64();
+        }
+
+        int buckets = r.ReadInt32();
+        for (int i = 0; i < buckets; i++)
+        {
+            var b = new DayBucket
+            {
+                Day = r.ReadInt32(),
+                UsageEvents = r.ReadInt32(),
+                UsersLastSeen = r.ReadInt32(),
+                TicketsSolved = r.ReadInt32(),
+                TicketsReopened = r.ReadInt32(),
+                CsatAnswers = r.ReadInt32(),
+                CsatPositive = r.ReadInt32(),
+                CesAnswers = r.ReadInt32(),
+                CesSum = r.ReadInt32(),
+            };
+            ref DayBucket slot = ref a.Window.Slot(b.Day, a.NewestDay, out bool inRange);
+            if (inRange)
+            {
+                slot = b;
+            }
+        }
+
+        int seenDays = r.ReadInt32();
+        for (int i = 0; i < seenDays; i++)
+        {
+            int day = r.ReadInt32();
+            int n = r.ReadInt32();
+            var set = new HashSet<ulong>(n);
+            for (int k = 0; k < n; k++)
+            {
+                set.Add(r.ReadUInt64());
+            }
+            a.Seen.Load(day, set);
+        }
+
+        ReadDayMap(r, a.UserLastSeenDay);
+        ReadDayMap(r, a.FeatureLastUsedDay);
+
+        int tickets = r.ReadInt32();
+        for (int i = 0; i < tickets; i++)
+        {
+            string id = r.ReadString();
+            var t = new TicketState
+            {
+                Priority = (Signals.TicketPriority)r.ReadByte(),
+                Status = (Signals.TicketStatus)r.ReadByte(),
+                StatusTicks = r.ReadInt64(),
+                OpenedTicks = r.ReadInt64(),
+                FirstResponseTicks = r.ReadInt64(),
+                AgentReplies = r.ReadInt32(),
+                FirstResponseSampled = r.ReadBoolean(),
+            };
+            a.Tickets[id] = t;
+            if (t.IsOpenStatus(t.Status) && t.StatusTicks != 0)
+            {
+                a.OpenTicketsWeighted += PriorityWeight(t.Priority);
+                if (t.Priority == Signals.TicketPriority.Urgent)
+                {
+                    a.UrgentOpen++;
+                }
+            }
+        }
+
+        int samples = r.ReadInt32();
+        for (int i = 0; i < samples; i++)
+        {
+            a.FirstResponses.Add(r.ReadInt32(), r.ReadDouble());
+        }
+
+        int respondents = r.ReadInt32();
+        for (int i = 0; i < respondents; i++)
+        {
+            string id = r.ReadString();
+            var answer = new NpsAnswer(r.ReadInt64(), r.ReadByte());
+            a.NpsByRespondent[id] = answer;
+            a.CountNps(answer.Score, +1);
+        }
+
+        int points = r.ReadInt32();
+        for (int i = 0; i < points; i++)
+        {
+            a.Mrr.Add(new MrrPoint(r.ReadInt64(), r.ReadDecimal()));
+        }
+        return a;
+    }
+
+    private static void WriteDayMap(BinaryWriter w, Dictionary<string, int> map)
+    {
+        w.Write(map.Count);
+        foreach (var (k, v) in map)
+        {
+            w.Write(k);
+            w.Write(v);
+        }
+    }
+
+    private static void ReadDayMap(BinaryReader r, Dictionary<string, int> map)
+    {
+        int n = r.ReadInt32();
+        map.EnsureCapacity(n);
+        for (int i = 0; i < n; i++)
+        {
+            map[r.ReadString()] = r.ReadInt32();
+        }
+    }
+}

@@ -1,0 +1,20 @@
+using CsMetrics.Server.Hosting;
+
+// The whole product in one process: the Orleans silo, the HTTP API and (later) the hub and the
+// dashboard. Configuration: docs/configuration.md (CSMETRICS_* variables, --urls, appsettings).
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddCsMetricsServer();
+
+var app = builder.Build();
+
+app.UseCsMetricsPipeline();
+app.MapHealthApi();
+app.MapSignalsApi();
+app.MapAccountsApi();
+app.MapScorecardApi();
+
+app.Run();
+
+/// <summary>Visible to WebApplicationFactory in the tests.</summary>
+public partial class Program;
