@@ -1,6 +1,13 @@
+using Orleans.Concurrency;
+
 namespace CsMetrics.Contracts.Index;
 
 /// <summary>What the cross-account index knows of one account: enough to list, filter and sort.</summary>
+/// <remarks>
+/// <see cref="Revision"/> rises with every report of an account (it is at least the report's
+/// clock ticks, so it keeps rising across restarts); shards and watchlists ignore a report older
+/// than the one they hold, which makes the one-way fan-out safe against reordering.
+/// </remarks>
 [GenerateSerializer, Immutable, Alias("csm.IndexEntry")]
 public sealed record IndexEntry(
     string AccountId,
@@ -10,7 +17,13 @@ public sealed record IndexEntry(
     double? Score,
     string? Band,
     DateOnly? RenewalDate,
-    DateTimeOffset? UpdatedAt);
+    DateTimeOffset? UpdatedAt,
+    double? Delta7d,
+    double? Delta30d,
+    string? Reason,
+    double[] Trend,
+    DateTimeOffset? LastUsageAt,
+    long Revision);
 
 [GenerateSerializer, Immutable, Alias("csm.IndexQuery")]
 public sealed record IndexQuery(string? Owner, string? Segment, string? Band, int Take);
@@ -27,10 +40,19 @@ public sealed record IndexPage(IndexEntry[] Entries, int Total);
 [Alias("csm.IAccountIndexShard")]
 public interface IAccountIndexShard : IGrainWithIntegerKey
 {
-    [Alias("Upsert")]
+    /// <summary>One-way: the account grain does not wait for the index (or the watchlists behind it).</summary>
+    [Alias("Upsert"), OneWay]
     Task Upsert(IndexEntry entry);
 
-    [Alias("Query")]
+    /// <summary>Every entry matching a watchlist's filter, to fill a new or edited watchlist.</summary>
+    [Alias("Match"), AlwaysInterleave]
+    Task<IndexEntry[]> Match(Watchlists.WatchlistDefinition watchlist);
+
+    /// <summary>The watchlists whose membership this shard maintains as entries change.</summary>
+    [Alias("SetWatchlists")]
+    Task SetWatchlists(Watchlists.WatchlistDefinition[] watchlists);
+
+    [Alias("Query"), AlwaysInterleave]
     Task<IndexPage> Query(IndexQuery query);
 
     [Alias("Checkpoint")]

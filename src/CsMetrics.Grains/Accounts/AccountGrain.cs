@@ -29,6 +29,7 @@ public sealed class AccountGrain : Grain, IAccountGrain
     private AccountAggregates _aggregates = new();
     private ComponentScore[] _scratch = [];
     private bool _dirtyState;
+    private IndexEntry? _lastReported;
 
     public AccountGrain(
         [PersistentState("account", StorageNames.Accounts)] IPersistentState<AccountGrainState> state,
@@ -75,7 +76,6 @@ public sealed class AccountGrain : Grain, IAccountGrain
         }
 
         int accepted = 0, duplicates = 0;
-        bool listingChanged = _state.State.ScorecardVersion == 0;
         foreach (var signal in batch.Signals)
         {
             if (!_aggregates.Apply(signal, now))
@@ -84,16 +84,13 @@ public sealed class AccountGrain : Grain, IAccountGrain
                 continue;
             }
             accepted++;
-            listingChanged |= Rescore(card, signal, now);
+            Rescore(card, signal, now);
         }
 
         if (accepted > 0)
         {
             _dirtyState = true;
             _dirty.Mark(AccountId);
-        }
-        if (listingChanged)
-        {
             await ReportToIndex();
         }
         return new ApplyResult(accepted, duplicates);
@@ -166,6 +163,14 @@ public sealed class AccountGrain : Grain, IAccountGrain
         state.Score = after;
         state.Band = bandAfter;
         state.ScorecardVersion = card.Version;
+        if (scoreChanged)
+        {
+            state.ScoreChangedAt = now;
+            if (after is { } score)
+            {
+                ScoreTrend.RecordClose(state.DailyCloses, Scoring.Aggregates.DayNumber.Of(now), score);
+            }
+        }
         return scoreChanged;
     }
 
@@ -216,13 +221,37 @@ public sealed class AccountGrain : Grain, IAccountGrain
         _dirtyState = false;
     }
 
+    /// <summary>
+    /// Sends the listing entry to the index shard when anything it shows changed. One-way: the
+    /// index and the watchlists behind it never slow the ingest path down.
+    /// </summary>
     private Task ReportToIndex()
     {
         var s = _state.State;
         var p = s.Profile;
-        var entry = new IndexEntry(AccountId, p?.Name, p?.Owner, p?.Segment, s.Score, s.Band, p?.RenewalDate, s.UpdatedAt);
+        int today = Scoring.Aggregates.DayNumber.Of(_time.GetUtcNow());
+        var entry = new IndexEntry(
+            AccountId, p?.Name, p?.Owner, p?.Segment, s.Score, s.Band, p?.RenewalDate, s.ScoreChangedAt,
+            ScoreTrend.Delta(s.DailyCloses, s.Score, today, 7),
+            ScoreTrend.Delta(s.DailyCloses, s.Score, today, 30),
+            s.RecentChanges.FirstOrDefault()?.Reason,
+            ScoreTrend.Sparkline(s.DailyCloses, s.Score, today),
+            _aggregates.LastUsageAt,
+            0);
+        if (_lastReported is not null && SameListing(_lastReported, entry))
+        {
+            return Task.CompletedTask;
+        }
+        // At least the clock's ticks, so revisions keep rising across restarts and replays.
+        long revision = Math.Max(s.IndexRevision + 1, _time.GetUtcNow().UtcTicks);
+        s.IndexRevision = revision;
+        entry = entry with { Revision = revision };
+        _lastReported = entry;
         return GrainFactory.GetGrain<IAccountIndexShard>(AccountIndex.ShardOf(AccountId)).Upsert(entry);
     }
+
+    private static bool SameListing(IndexEntry a, IndexEntry b) =>
+        a with { Revision = 0, Trend = b.Trend } == b with { Revision = 0 } && a.Trend.AsSpan().SequenceEqual(b.Trend);
 
     private AccountView BuildView()
     {

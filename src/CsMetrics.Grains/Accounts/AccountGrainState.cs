@@ -17,4 +17,13 @@ public sealed class AccountGrainState
     [Id(5)] public int ScorecardVersion { get; set; }
     [Id(6)] public DateTimeOffset? UpdatedAt { get; set; }
     [Id(7)] public ComponentView[] Components { get; set; } = [];
+    /// <summary>The score at the end of each day it changed (newest last), for deltas and sparklines.</summary>
+    [Id(8)] public List<DayScore> DailyCloses { get; set; } = [];
+    /// <summary>Revision of the last listing entry reported to the index.</summary>
+    [Id(9)] public long IndexRevision { get; set; }
+    /// <summary>When the score last changed (what watchlists show as "updated").</summary>
+    [Id(10)] public DateTimeOffset? ScoreChangedAt { get; set; }
 }
+
+[GenerateSerializer, Immutable, Alias("csm.DayScore")]
+public readonly record struct DayScore(int Day, double Score);

@@ -1,4 +1,5 @@
 using CsMetrics.Contracts.Index;
+using CsMetrics.Contracts.Watchlists;
 using CsMetrics.Grains.Accounts;
 
 namespace CsMetrics.Grains.Index;
@@ -12,25 +13,44 @@ public sealed class IndexShardState
 /// <summary>
 /// One shard of the cross-account listing: entries by id plus an ordered set by (score, id), so
 /// a "worst first" page is a walk from the start of the set, not a sort. Checkpointed with the
-/// accounts by the checkpointer; account grains re-report on every score change.
+/// accounts by the checkpointer; account grains re-report on every visible change.
+/// The shard is also where watchlist membership is decided: it sees every entry before and
+/// after a change, so it tells each watchlist whose filter the entry enters, leaves or stays
+/// in — membership is maintained incrementally, never by re-querying accounts.
 /// </summary>
 public sealed class AccountIndexShardGrain(
-    [PersistentState("shard", StorageNames.Index)] IPersistentState<IndexShardState> state)
+    [PersistentState("shard", StorageNames.Index)] IPersistentState<IndexShardState> state,
+    TimeProvider time)
     : Grain, IAccountIndexShard
 {
     private readonly Dictionary<string, IndexEntry> _byId = new(StringComparer.Ordinal);
     private readonly SortedSet<IndexEntry> _ordered = new(WorstFirst.Instance);
+    private WatchlistDefinition[] _watchlists = [];
     private bool _dirty;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         foreach (var e in state.State.Entries)
         {
             _byId[e.AccountId] = e;
             _ordered.Add(e);
         }
+        _watchlists = await GrainFactory.GetGrain<IWatchlistRegistry>(0).GetAll();
+    }
+
+    public Task SetWatchlists(WatchlistDefinition[] watchlists)
+    {
+        _watchlists = watchlists;
         return Task.CompletedTask;
     }
+
+    public Task<IndexEntry[]> Match(WatchlistDefinition watchlist)
+    {
+        var today = Today();
+        return Task.FromResult(_byId.Values.Where(e => WatchlistRules.Matches(watchlist.Filter, e, today)).ToArray());
+    }
+
+    private DateOnly Today() => DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
@@ -41,15 +61,27 @@ public sealed class AccountIndexShardGrain(
     {
         if (_byId.TryGetValue(entry.AccountId, out var old))
         {
-            if (old == entry)
+            if (old.Revision >= entry.Revision)
             {
-                return Task.CompletedTask;
+                return Task.CompletedTask; // a stale report overtaken by a newer one
             }
             _ordered.Remove(old);
         }
         _byId[entry.AccountId] = entry;
         _ordered.Add(entry);
         _dirty = true;
+
+        var today = Today();
+        foreach (var w in _watchlists)
+        {
+            bool was = old is not null && WatchlistRules.Matches(w.Filter, old, today);
+            bool now = WatchlistRules.Matches(w.Filter, entry, today);
+            if (was || now)
+            {
+                // One-way; the watchlist grain drops what changes nothing it shows.
+                GrainFactory.GetGrain<IWatchlistGrain>(w.Id).Update(entry, now).Ignore();
+            }
+        }
         return Task.CompletedTask;
     }
 

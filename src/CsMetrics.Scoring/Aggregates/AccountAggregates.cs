@@ -93,7 +93,8 @@ public sealed partial class AccountAggregates
         ref DayBucket b = ref Window.Slot(day, NewestDay, out bool inRange);
         if (inRange)
         {
-            b.UsageEvents += Math.Max(1, s.Count);
+            // Saturate rather than wrap: a day's count may exceed int (MaxUsageCount per signal).
+            b.UsageEvents = (int)Math.Min(int.MaxValue, (long)b.UsageEvents + Math.Max(1, s.Count));
         }
         if (day > LastUsageDay)
         {

@@ -63,6 +63,13 @@ internal sealed class SeenIds
             }
         }
 
+        if (arrivalDay <= newest - Slots)
+        {
+            // An arrival older than the window (the clock stepped back): not a known duplicate,
+            // but remembering it would overwrite a newer day's ids that share its slot.
+            return true;
+        }
+
         int slot = ((arrivalDay % Slots) + Slots) % Slots;
         if (_sets[slot] is null || _days[slot] != arrivalDay)
         {

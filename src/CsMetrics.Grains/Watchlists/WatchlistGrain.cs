@@ -1,0 +1,181 @@
+using CsMetrics.Contracts.Index;
+using CsMetrics.Contracts.Watchlists;
+using Microsoft.Extensions.Logging;
+
+namespace CsMetrics.Grains.Watchlists;
+
+/// <summary>
+/// One watchlist, live. Index shards tell it which entries enter, change or leave its filter;
+/// it keeps every member in sort order and publishes what changed in the visible top
+/// <c>limit</c>. Updates are coalesced for <see cref="CoalesceWindow"/> (latest wins per
+/// account), then one delta with the next version goes to every silo's hub bridge. Membership
+/// is rebuilt from the index on activation, so it needs no storage of its own.
+/// </summary>
+public sealed class WatchlistGrain(ILogger<WatchlistGrain> logger) : Grain, IWatchlistGrain
+{
+    /// <summary>How long changes are gathered before one push; bounds the added latency.</summary>
+    public static readonly TimeSpan CoalesceWindow = TimeSpan.FromMilliseconds(15);
+    private static readonly TimeSpan ObserverRefresh = TimeSpan.FromSeconds(10);
+
+    private WatchlistDefinition? _definition;
+    private SortedSet<WatchlistEntry> _members = new(WatchlistRules.ComparerFor("score"));
+    private readonly Dictionary<string, WatchlistEntry> _byAccount = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _revisions = new(StringComparer.Ordinal);
+    private WatchlistEntry[] _published = [];
+    private long _version;
+    private IGrainTimer? _flushTimer;
+    private bool _flushScheduled;
+    private IWatchlistPushObserver[] _observers = [];
+    private DateTime _observersFetched = DateTime.MinValue;
+
+    private string Id => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var all = await GrainFactory.GetGrain<IWatchlistRegistry>(0).GetAll();
+        var definition = all.FirstOrDefault(w => w.Id == Id);
+        if (definition is not null)
+        {
+            await Fill(definition);
+            _published = Visible();
+        }
+        _flushTimer = this.RegisterGrainTimer(Flush, new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan));
+    }
+
+    public Task<WatchlistSnapshot?> GetSnapshot()
+    {
+        if (_definition is null)
+        {
+            return Task.FromResult<WatchlistSnapshot?>(null);
+        }
+        // Subscribers see what was last published, so their snapshot and the next delta line up.
+        return Task.FromResult<WatchlistSnapshot?>(new WatchlistSnapshot(Id, _definition.Name, _version, _published));
+    }
+
+    public async Task Define(WatchlistDefinition? definition)
+    {
+        if (definition is null)
+        {
+            _definition = null;
+            _members.Clear();
+            _byAccount.Clear();
+        }
+        else
+        {
+            await Fill(definition);
+        }
+        ScheduleFlush();
+    }
+
+    public Task Update(IndexEntry entry, bool matches)
+    {
+        if (_definition is null)
+        {
+            return Task.CompletedTask;
+        }
+        if (_revisions.TryGetValue(entry.AccountId, out long seen) && seen >= entry.Revision)
+        {
+            return Task.CompletedTask;
+        }
+        _revisions[entry.AccountId] = entry.Revision;
+
+        if (_byAccount.Remove(entry.AccountId, out var old))
+        {
+            _members.Remove(old);
+        }
+        if (matches)
+        {
+            var e = WatchlistRules.ToEntry(entry);
+            _byAccount[e.AccountId] = e;
+            _members.Add(e);
+        }
+        ScheduleFlush();
+        return Task.CompletedTask;
+    }
+
+    private async Task Fill(WatchlistDefinition definition)
+    {
+        _definition = definition;
+        _members = new SortedSet<WatchlistEntry>(WatchlistRules.ComparerFor(definition.Sort));
+        _byAccount.Clear();
+        var shards = await Task.WhenAll(Enumerable.Range(0, AccountIndex.ShardCount)
+            .Select(s => GrainFactory.GetGrain<IAccountIndexShard>(s).Match(definition)));
+        foreach (var entry in shards.SelectMany(x => x))
+        {
+            if (_revisions.TryGetValue(entry.AccountId, out long seen) && seen > entry.Revision)
+            {
+                continue;
+            }
+            _revisions[entry.AccountId] = entry.Revision;
+            var e = WatchlistRules.ToEntry(entry);
+            _byAccount[e.AccountId] = e;
+            _members.Add(e);
+        }
+    }
+
+    private WatchlistEntry[] Visible() => _definition is null ? [] : _members.Take(_definition.Limit).ToArray();
+
+    private void ScheduleFlush()
+    {
+        if (!_flushScheduled)
+        {
+            _flushScheduled = true;
+            _flushTimer?.Change(CoalesceWindow, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private async Task Flush(CancellationToken cancellationToken)
+    {
+        _flushScheduled = false;
+        var visible = Visible();
+        var changes = Diff(_published, visible);
+        if (changes.Count == 0)
+        {
+            return; // nothing a subscriber can see has changed
+        }
+        _published = visible;
+        _version++;
+        var delta = new WatchlistDelta(Id, _version, [.. changes]);
+
+        if (DateTime.UtcNow - _observersFetched > ObserverRefresh)
+        {
+            _observers = await GrainFactory.GetGrain<IPushDirectory>(0).GetObservers();
+            _observersFetched = DateTime.UtcNow;
+        }
+        foreach (var observer in _observers)
+        {
+            try
+            {
+                await observer.OnWatchlistChanged(delta);
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "Push of watchlist {Watchlist} v{Version} to a silo failed", Id, _version);
+                _observersFetched = DateTime.MinValue;
+            }
+        }
+    }
+
+    /// <summary>Removes for rows that left the visible list, upserts for rows that are new or look different.</summary>
+    public static List<WatchlistChange> Diff(WatchlistEntry[] before, WatchlistEntry[] after)
+    {
+        var changes = new List<WatchlistChange>();
+        var old = new Dictionary<string, WatchlistEntry>(before.Length, StringComparer.Ordinal);
+        foreach (var e in before)
+        {
+            old[e.AccountId] = e;
+        }
+        foreach (var e in after)
+        {
+            if (!old.Remove(e.AccountId, out var previous) || !previous.LooksSame(e))
+            {
+                changes.Add(new WatchlistChange("upsert", e.AccountId, e));
+            }
+        }
+        foreach (var gone in old.Keys)
+        {
+            changes.Add(new WatchlistChange("remove", gone, null));
+        }
+        return changes;
+    }
+}

@@ -1,0 +1,198 @@
+using CsMetrics.Scoring.Aggregates;
+using CsMetrics.Scoring.Scorecards;
+using CsMetrics.Scoring.Signals;
+using CsMetrics.Scoring.Tests.Support;
+using static CsMetrics.Scoring.Tests.Support.Sig;
+
+namespace CsMetrics.Scoring.Tests.Aggregates;
+
+public class PersistenceTests
+{
+    private static readonly string[] Keys = ["reports.export", "api.call", "alerts.configure"];
+    private static readonly int[] Windows = [1, 7, 30, 35, 90, 120];
+    private static readonly int[] Seats = [0, 3, 25];
+    private static readonly DateTimeOffset[] Nows = [T0, T0.AddDays(3), T0.AddDays(20), T0.AddDays(-40)];
+
+    /// <summary>An account with every kind of signal, out-of-order arrivals and ids over several arrival days.</summary>
+    internal static AccountAggregates Rich()
+    {
+        var a = new AccountAggregates();
+        var arrival = T0.AddDays(-5);
+        void Add(Signal s)
+        {
+            Assert.True(a.Apply(s, arrival));
+            arrival = arrival.AddHours(3);
+        }
+
+        for (int d = 0; d < 40; d += 3)
+        {
+            Add(Usage(DaysAgo(d), $"u{d % 7}", Keys[d % Keys.Length], count: d + 1));
+        }
+        Add(Usage(DaysAgo(2), "late-user", "other.feature"));
+        Add(Ticket(DaysAgo(30), "T-1", TicketStatus.Opened, TicketPriority.High));
+        Add(Ticket(DaysAgo(29.5), "T-1", TicketStatus.FirstResponse, TicketPriority.High));
+        Add(Ticket(DaysAgo(20), "T-1", TicketStatus.Solved, TicketPriority.High));
+        Add(Ticket(DaysAgo(10), "T-1", TicketStatus.Reopened, TicketPriority.Urgent));
+        Add(Ticket(DaysAgo(4), "T-2", TicketStatus.Opened, TicketPriority.Low));
+        Add(Ticket(DaysAgo(3.9), "T-2", TicketStatus.FirstResponse, TicketPriority.Low));
+        Add(Ticket(DaysAgo(5), "T-3", TicketStatus.Opened));
+        Add(Ticket(DaysAgo(1), "T-3", TicketStatus.Closed));
+        Add(Nps(DaysAgo(50), 3, "r1"));
+        Add(Nps(DaysAgo(5), 10, "r1"));
+        Add(Nps(DaysAgo(8), 7, "r2"));
+        Add(Nps(DaysAgo(100), 9));
+        Add(Csat(DaysAgo(2), 5));
+        Add(Csat(DaysAgo(40), 2));
+        Add(Ces(DaysAgo(3), 6));
+        Add(Ces(DaysAgo(100), 2));
+        Add(Revenue(DaysAgo(150), 900));
+        Add(Revenue(DaysAgo(45), 1100.55m));
+        Add(Revenue(DaysAgo(80), 1000));
+        return a;
+    }
+
+    private static void AssertSameMetrics(AccountAggregates expected, AccountAggregates actual)
+    {
+        foreach (Metric m in Enum.GetValues<Metric>())
+        {
+            foreach (int w in Windows)
+            {
+                foreach (int seats in Seats)
+                {
+                    foreach (var now in Nows)
+                    {
+                        foreach (IReadOnlyList<string> keys in new[] { Keys, Array.Empty<string>() })
+                        {
+                            Assert.Equal(expected.Read(m, now, w, seats, keys), actual.Read(m, now, w, seats, keys));
+                        }
+                    }
+                }
+            }
+        }
+        foreach (SignalType t in Enum.GetValues<SignalType>())
+        {
+            Assert.Equal(expected.SignalCount(t), actual.SignalCount(t));
+        }
+        Assert.Equal(expected.LastSignalAt, actual.LastSignalAt);
+        Assert.Equal(expected.TrackedUsers, actual.TrackedUsers);
+        Assert.Equal(expected.CurrentMrr(T0), actual.CurrentMrr(T0));
+        Assert.Equal(expected.Seen.Count, actual.Seen.Count);
+    }
+
+    [Fact]
+    public void Round_trip_gives_identical_metric_values()
+    {
+        var a = Rich();
+        var b = AccountAggregates.FromBytes(a.ToBytes());
+        AssertSameMetrics(a, b);
+        // the values are meaningful, not all "no value"
+        Assert.NotNull(b.Read(Metric.OpenTicketsWeighted));
+        Assert.NotNull(b.Read(Metric.FirstResponseMedianHours));
+        Assert.NotNull(b.Read(Metric.MrrChangePct));
+    }
+
+    [Fact]
+    public void Round_trip_is_byte_stable()
+    {
+        var bytes = Rich().ToBytes();
+        Assert.Equal(bytes, AccountAggregates.FromBytes(bytes).ToBytes());
+    }
+
+    [Fact]
+    public void Round_trip_keeps_the_dedup_memory()
+    {
+        var a = new AccountAggregates();
+        Assert.True(a.Apply(Usage(T0, id: "day0"), T0));
+        Assert.True(a.Apply(Usage(T0, id: "day3"), T0.AddDays(3)));
+
+        var b = AccountAggregates.FromBytes(a.ToBytes());
+        Assert.True(b.HasSeen("day0"));
+        Assert.True(b.HasSeen("day3"));
+        Assert.False(b.Apply(Usage(T0, id: "day0"), T0.AddDays(4)));
+        Assert.False(b.Apply(Usage(T0, id: "day3"), T0.AddDays(4)));
+        Assert.Equal(2, b.SignalCount(SignalType.Usage));
+
+        // and it keeps ageing the same way
+        Assert.True(b.Apply(Usage(T0, id: "day0"), T0.AddDays(8)));
+        Assert.False(b.Apply(Usage(T0, id: "day3"), T0.AddDays(8)));
+    }
+
+    [Fact]
+    public void A_restored_account_keeps_evolving_exactly_like_the_original()
+    {
+        var a = Rich();
+        var b = AccountAggregates.FromBytes(a.ToBytes());
+
+        Signal[] more =
+        [
+            Ticket(T0, "T-1", TicketStatus.Solved, TicketPriority.Urgent),
+            Ticket(T0, "T-2", TicketStatus.Solved, TicketPriority.Low),
+            Usage(T0, "u0", "alerts.configure"),
+            Usage(T0, "u6"),
+            Nps(T0, 0, "r2"),
+            Revenue(T0, 0),
+        ];
+        foreach (var s in more)
+        {
+            Assert.True(a.Apply(s, T0.AddDays(1)));
+            Assert.True(b.Apply(s, T0.AddDays(1)));
+        }
+        AssertSameMetrics(a, b);
+        b.AssertValue(Metric.OpenTicketsWeighted, 0);
+        b.AssertValue(Metric.MrrChangePct, -100);
+    }
+
+    [Fact]
+    public void A_full_first_response_ring_reloads_in_eviction_order()
+    {
+        var a = new AccountAggregates();
+        for (int i = 0; i < FirstResponseSamples.Capacity + 44; i++)
+        {
+            a.With(Ticket(DaysAgo(60), $"T-{i}", TicketStatus.Opened),
+                   Ticket(DaysAgo(60).AddHours(i < 100 ? 50 : 2), $"T-{i}", TicketStatus.FirstResponse));
+        }
+        var b = AccountAggregates.FromBytes(a.ToBytes());
+        // 100 slow then 200 fast: the ring holds 56 slow + 200 fast
+        a.AssertValue(Metric.FirstResponseMedianHours, 2);
+        b.AssertValue(Metric.FirstResponseMedianHours, 2);
+
+        // the next 60 fast samples must evict the remaining slow ones in both
+        for (int i = 0; i < 60; i++)
+        {
+            var open = Ticket(DaysAgo(50), $"N-{i}", TicketStatus.Opened);
+            var first = Ticket(DaysAgo(50).AddHours(2), $"N-{i}", TicketStatus.FirstResponse);
+            a.With(open, first);
+            b.With(open, first);
+        }
+        Assert.Equal(a.FirstResponses.Items(), b.FirstResponses.Items());
+        Assert.DoesNotContain(b.FirstResponses.Items(), x => x.Hours > 2);
+    }
+
+    [Fact]
+    public void An_empty_account_round_trips()
+    {
+        var b = AccountAggregates.FromBytes(new AccountAggregates().ToBytes());
+        foreach (Metric m in Enum.GetValues<Metric>())
+        {
+            b.AssertNoValue(m, seats: 10);
+        }
+        Assert.Null(b.LastSignalAt);
+        Assert.True(b.Apply(Usage(T0), T0));
+        b.AssertValue(Metric.DaysSinceLastUsage, 0);
+    }
+
+    [Fact]
+    public void An_unknown_format_version_is_rejected()
+    {
+        var bytes = new AccountAggregates().ToBytes();
+        bytes[0] = 99;
+        Assert.Throws<InvalidDataException>(() => AccountAggregates.FromBytes(bytes));
+    }
+
+    [Fact]
+    public void Truncated_data_is_rejected()
+    {
+        var bytes = Rich().ToBytes();
+        Assert.Throws<EndOfStreamException>(() => AccountAggregates.FromBytes(bytes.AsSpan(0, bytes.Length / 2)));
+    }
+}
