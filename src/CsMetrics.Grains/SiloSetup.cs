@@ -13,12 +13,12 @@ namespace CsMetrics.Grains;
 public static class SiloSetup
 {
     /// <summary>Embedded mode: grain state and the ingest log in SQLite files under <paramref name="dataDir"/>.</summary>
-    public static ISiloBuilder AddCsMetricsEmbedded(this ISiloBuilder silo, string dataDir)
+    public static ISiloBuilder AddCsMetricsEmbedded(this ISiloBuilder silo, string dataDir, string logFileName = "ingest-log.db")
     {
         Directory.CreateDirectory(dataDir);
         silo.AddSqliteGrainStorage(StorageNames.Accounts, Path.Combine(dataDir, "state.db"));
         silo.AddSqliteGrainStorage(StorageNames.Index, Path.Combine(dataDir, "state.db"));
-        silo.Services.AddSingleton<IIngestLog>(_ => new SqliteIngestLog(Path.Combine(dataDir, "ingest-log.db")));
+        silo.Services.AddSingleton<IIngestLog>(_ => new SqliteIngestLog(Path.Combine(dataDir, logFileName)));
         // Orleans' binary format for our own state types: compact, and tolerant of added fields.
         silo.Services.AddKeyedSingleton<Orleans.Storage.IGrainStorageSerializer, Orleans.Storage.OrleansGrainStorageSerializer>(StorageNames.Accounts);
         silo.Services.AddKeyedSingleton<Orleans.Storage.IGrainStorageSerializer, Orleans.Storage.OrleansGrainStorageSerializer>(StorageNames.Index);

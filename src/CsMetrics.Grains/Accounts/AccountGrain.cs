@@ -168,6 +168,7 @@ public sealed class AccountGrain : Grain, IAccountGrain
             state.ScoreChangedAt = now;
             if (after is { } score)
             {
+                state.FirstScore ??= score;
                 ScoreTrend.RecordClose(state.DailyCloses, Scoring.Aggregates.DayNumber.Of(now), score);
             }
         }
@@ -199,8 +200,10 @@ public sealed class AccountGrain : Grain, IAccountGrain
         {
             Rescore(card, null, _time.GetUtcNow());
         }
-        await WriteAsync();
+        // Report first: the write then also persists the revision just reported, so a
+        // reactivated grain never reuses it (the shard would drop that report as stale).
         await ReportToIndex();
+        await WriteAsync();
         return BuildView();
     }
 
@@ -232,8 +235,8 @@ public sealed class AccountGrain : Grain, IAccountGrain
         int today = Scoring.Aggregates.DayNumber.Of(_time.GetUtcNow());
         var entry = new IndexEntry(
             AccountId, p?.Name, p?.Owner, p?.Segment, s.Score, s.Band, p?.RenewalDate, s.ScoreChangedAt,
-            ScoreTrend.Delta(s.DailyCloses, s.Score, today, 7),
-            ScoreTrend.Delta(s.DailyCloses, s.Score, today, 30),
+            ScoreTrend.Delta(s.DailyCloses, s.FirstScore, s.Score, today, 7),
+            ScoreTrend.Delta(s.DailyCloses, s.FirstScore, s.Score, today, 30),
             s.RecentChanges.FirstOrDefault()?.Reason,
             ScoreTrend.Sparkline(s.DailyCloses, s.Score, today),
             _aggregates.LastUsageAt,

@@ -23,6 +23,8 @@ public sealed class AccountGrainState
     [Id(9)] public long IndexRevision { get; set; }
     /// <summary>When the score last changed (what watchlists show as "updated").</summary>
     [Id(10)] public DateTimeOffset? ScoreChangedAt { get; set; }
+    /// <summary>The account's first score: the reference for deltas of an account younger than the window.</summary>
+    [Id(11)] public double? FirstScore { get; set; }
 }
 
 [GenerateSerializer, Immutable, Alias("csm.DayScore")]

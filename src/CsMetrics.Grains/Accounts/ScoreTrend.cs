@@ -37,14 +37,14 @@ public static class ScoreTrend
     /// Current score minus the score <paramref name="days"/> days ago; for a younger account, minus
     /// its first score (so a new account that fell fast still shows its fall).
     /// </summary>
-    public static double? Delta(List<DayScore> closes, double? current, int today, int days)
+    public static double? Delta(List<DayScore> closes, double? firstScore, double? current, int today, int days)
     {
-        if (current is not { } now || closes.Count == 0)
+        if (current is not { } now)
         {
             return null;
         }
-        double reference = CloseOn(closes, today - days) ?? closes[0].Score;
-        return Math.Round(now - reference, 1);
+        double? reference = CloseOn(closes, today - days) ?? firstScore;
+        return reference is { } r ? Math.Round(now - r, 1) : null;
     }
 
     /// <summary>The closes of the last 7 days (where known) followed by the current score.</summary>

@@ -1,5 +1,6 @@
 using CsMetrics.Contracts.Accounts;
 using CsMetrics.Contracts.Signals;
+using CsMetrics.Grains.Checkpoints;
 using CsMetrics.Scoring.Signals;
 using Microsoft.Extensions.Logging;
 
@@ -18,6 +19,7 @@ public sealed class SignalIngestor(
     IIngestLog log,
     IGrainFactory grains,
     AppliedWatermark watermark,
+    DirtyAccounts dirty,
     ILogger<SignalIngestor> logger)
 {
     /// <summary>Logs then applies a batch. Completes when the batch is durable and applied.</summary>
@@ -74,6 +76,7 @@ public sealed class SignalIngestor(
         {
             var (account, list) = groups.First();
             var r = await grains.GetGrain<IAccountGrain>(account).Apply(new SignalBatch([.. list]));
+            MarkDirty(groups.Keys);
             return new IngestResult(r.Accepted, r.Duplicates);
         }
 
@@ -84,6 +87,7 @@ public sealed class SignalIngestor(
             calls[i++] = grains.GetGrain<IAccountGrain>(account).Apply(new SignalBatch([.. list]));
         }
         var results = await Task.WhenAll(calls);
+        MarkDirty(groups.Keys);
         int accepted = 0, duplicates = 0;
         foreach (var r in results)
         {
@@ -91,5 +95,19 @@ public sealed class SignalIngestor(
             duplicates += r.Duplicates;
         }
         return new IngestResult(accepted, duplicates);
+    }
+
+    /// <summary>
+    /// The grains may live on other silos, whose dirty sets this silo's checkpointer never sees;
+    /// yet it is this silo's log that the checkpoint truncates. So the accounts are marked here
+    /// too, before the watermark covers the entry: the checkpoint that covers it writes them
+    /// (a grain that has nothing unsaved makes that a no-op).
+    /// </summary>
+    private void MarkDirty(IEnumerable<string> accounts)
+    {
+        foreach (var account in accounts)
+        {
+            dirty.Mark(account);
+        }
     }
 }

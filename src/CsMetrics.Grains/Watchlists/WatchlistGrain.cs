@@ -11,7 +11,7 @@ namespace CsMetrics.Grains.Watchlists;
 /// account), then one delta with the next version goes to every silo's hub bridge. Membership
 /// is rebuilt from the index on activation, so it needs no storage of its own.
 /// </summary>
-public sealed class WatchlistGrain(ILogger<WatchlistGrain> logger) : Grain, IWatchlistGrain
+public sealed class WatchlistGrain(TimeProvider time, ILogger<WatchlistGrain> logger) : Grain, IWatchlistGrain
 {
     /// <summary>How long changes are gathered before one push; bounds the added latency.</summary>
     public static readonly TimeSpan CoalesceWindow = TimeSpan.FromMilliseconds(15);
@@ -32,6 +32,9 @@ public sealed class WatchlistGrain(ILogger<WatchlistGrain> logger) : Grain, IWat
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        // A new activation starts its versions far above anything an earlier one can have
+        // reached, so bridges and clients see a jump (and re-subscribe), never a repeat.
+        _version = time.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
         var all = await GrainFactory.GetGrain<IWatchlistRegistry>(0).GetAll();
         var definition = all.FirstOrDefault(w => w.Id == Id);
         if (definition is not null)
@@ -137,10 +140,10 @@ public sealed class WatchlistGrain(ILogger<WatchlistGrain> logger) : Grain, IWat
         _version++;
         var delta = new WatchlistDelta(Id, _version, [.. changes]);
 
-        if (DateTime.UtcNow - _observersFetched > ObserverRefresh)
+        if (time.GetUtcNow().UtcDateTime - _observersFetched > ObserverRefresh)
         {
             _observers = await GrainFactory.GetGrain<IPushDirectory>(0).GetObservers();
-            _observersFetched = DateTime.UtcNow;
+            _observersFetched = time.GetUtcNow().UtcDateTime;
         }
         foreach (var observer in _observers)
         {

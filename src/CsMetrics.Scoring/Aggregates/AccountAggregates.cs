@@ -49,6 +49,11 @@ public sealed partial class AccountAggregates
     /// </summary>
     public bool Apply(Signal signal, DateTimeOffset arrival)
     {
+        if (signal.Type == SignalType.Ticket && signal.TicketId is null)
+        {
+            // Checked before anything changes: a bad signal must leave no trace.
+            throw new ArgumentException("A ticket signal needs a ticketId.", nameof(signal));
+        }
         int arrivalDay = DailyWindow.DayOf(arrival);
         if (!Seen.TryAdd(signal.Id, arrivalDay))
         {
@@ -60,6 +65,11 @@ public sealed partial class AccountAggregates
         if (day > NewestDay)
         {
             NewestDay = day;
+            // Once per new day: forget tickets closed more than 90 days ago (bounded state).
+            if (Tickets.Count > 0)
+            {
+                PruneTickets(ticks, force: false);
+            }
         }
         if (ticks > LastSignalTicks)
         {

@@ -36,6 +36,7 @@ public static class AccountsApi
     private static async Task<Results<Ok<AccountView>, ProblemHttpResult>> RegisterAsync(
         string accountId, AccountRegistration? body, IGrainFactory grains)
     {
+        accountId = FromRoute(accountId);
         var errors = new List<string>();
         if (!ValidAccountId(accountId))
         {
@@ -67,6 +68,7 @@ public static class AccountsApi
 
     private static async Task<Results<Ok<AccountView>, ProblemHttpResult>> GetAsync(string accountId, IGrainFactory grains)
     {
+        accountId = FromRoute(accountId);
         if (!ValidAccountId(accountId))
         {
             return TypedResults.Problem(title: "Account not found", statusCode: 404);
@@ -100,6 +102,14 @@ public static class AccountsApi
             .ToArray();
         return TypedResults.Ok(new AccountList(pages.Sum(p => p.Total), skip, take, merged));
     }
+
+    /// <summary>
+    /// ASP.NET Core decodes the path except <c>%2F</c>, so a route value keeps an encoded '/' as
+    /// "%2F". Account ids may contain '/' (signals accept them), so decode it here; otherwise such
+    /// an account could not be read, and a PUT would register a different account named "…%2F…".
+    /// </summary>
+    internal static string FromRoute(string routeValue) =>
+        routeValue.Contains('%') ? routeValue.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase) : routeValue;
 
     internal static bool ValidAccountId(string id) =>
         !string.IsNullOrWhiteSpace(id) && id.Length <= SignalLimits.MaxIdLength && !id.Any(char.IsControl);

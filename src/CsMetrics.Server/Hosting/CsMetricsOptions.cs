@@ -21,4 +21,14 @@ public sealed class CsMetricsOptions
     public int SiloPort { get; set; } = 11111;
 
     public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>
+    /// Joins the silo whose port this is (on loopback) instead of starting a cluster of one:
+    /// several embedded nodes on one machine, for tests and trials (CSMETRICS_PRIMARY_SILO_PORT).
+    /// Production clusters use Redis (CSMETRICS_REDIS).
+    /// </summary>
+    public int? PrimarySiloPort { get; set; }
+
+    /// <summary>Seed and stream realistic demo accounts (<c>--demo</c>).</summary>
+    public bool Demo { get; set; }
 }

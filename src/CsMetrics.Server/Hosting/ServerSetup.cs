@@ -1,8 +1,16 @@
 using CsMetrics.Grains;
 using CsMetrics.Server.Auth;
+using CsMetrics.Server.Live;
 using Microsoft.AspNetCore.Authentication;
 
 namespace CsMetrics.Server.Hosting;
+
+/// <summary><c>--demo</c> is a bare switch, which the command-line configuration provider cannot read.</summary>
+public static class DemoSwitch
+{
+    public static string[] Extract(string[] args) =>
+        args.Contains("--demo") ? [.. args.Where(a => a != "--demo"), "--CsMetrics:Demo=true"] : args;
+}
 
 /// <summary>Wires the host: configuration, the co-hosted silo, keys, problem details, OpenAPI.</summary>
 public static class ServerSetup
@@ -17,8 +25,16 @@ public static class ServerSetup
 
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort);
-            silo.AddCsMetricsEmbedded(dataDir);
+            if (options.PrimarySiloPort is { } primary && primary != options.SiloPort)
+            {
+                silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, primary));
+            }
+            else
+            {
+                silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort);
+            }
+            // Each node keeps its own ingest log; grain state is shared.
+            silo.AddCsMetricsEmbedded(dataDir, options.PrimarySiloPort is null ? "ingest-log.db" : $"ingest-log-{options.SiloPort}.db");
         });
 
         builder.Services.AddSingleton<ApiKeyStore>();
@@ -27,6 +43,15 @@ public static class ServerSetup
         builder.Services.AddAuthorization(Policies.Add);
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
+        builder.Services.AddSignalR(o =>
+        {
+            o.MaximumReceiveMessageSize = 32 * 1024;
+            // A slow client's buffer is bounded, so it cannot hold the others back.
+            o.MaximumParallelInvocationsPerClient = 1;
+        });
+        builder.Services.AddHostedService<Demo.DemoStreamer>();
+        builder.Services.AddSingleton<WatchlistHubBridge>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<WatchlistHubBridge>());
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never;
@@ -38,11 +63,20 @@ public static class ServerSetup
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseSecurityHeaders();
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();
         // Resolve the key store at start so a generated key is created (and its place logged) at once.
         app.Services.GetRequiredService<ApiKeyStore>();
         app.MapOpenApi().RequireAuthorization(Policies.Read);
+        app.MapHub<WatchlistHub>(WatchlistHub.Path, o =>
+        {
+            // Bounded per-connection send buffer: one slow client cannot hurt the others.
+            o.TransportMaxBufferSize = 256 * 1024;
+            o.ApplicationMaxBufferSize = 64 * 1024;
+        });
         return app;
     }
 
@@ -63,6 +97,7 @@ public static class ServerSetup
         Alias("CSMETRICS_SILO_PORT", "CsMetrics:SiloPort");
         Alias("CSMETRICS_GATEWAY_PORT", "CsMetrics:GatewayPort");
         Alias("CSMETRICS_SCORECARD", "CsMetrics:Scorecard:Path");
+        Alias("CSMETRICS_PRIMARY_SILO_PORT", "CsMetrics:PrimarySiloPort");
         return map;
     }
 }

@@ -1,0 +1,183 @@
+using System.Threading.Channels;
+using CsMetrics.Contracts.Watchlists;
+using CsMetrics.Grains.Ingest;
+using Microsoft.AspNetCore.SignalR;
+
+namespace CsMetrics.Server.Live;
+
+/// <summary>
+/// This silo's link from watchlist grains to its SignalR connections (the per-silo bridge of
+/// Orleans' GPS tracker sample). It registers itself in the push directory and renews that
+/// registration; every watchlist grain, wherever it lives, pushes each delta to every bridge,
+/// and each bridge sends it to its local subscribers. So a client on any node sees changes of
+/// accounts on any node, with no backplane: docs/watchlists.md says why.
+///
+/// Deltas of one watchlist leave in version order: out-of-order arrivals wait (briefly) for
+/// the missing version, and one send loop keeps SignalR sends in that order.
+/// </summary>
+public sealed class WatchlistHubBridge(
+    IGrainFactory grains,
+    IHubContext<WatchlistHub> hub,
+    IngestReadiness readiness,
+    TimeProvider time,
+    ILogger<WatchlistHubBridge> logger) : BackgroundService, IWatchlistPushObserver
+{
+    private static readonly TimeSpan Renewal = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan GapWait = TimeSpan.FromMilliseconds(500);
+
+    private readonly Channel<WatchlistDelta> _outbox = Channel.CreateUnbounded<WatchlistDelta>(new() { SingleReader = true });
+    private readonly Dictionary<string, Sequencer> _sequencers = new(StringComparer.Ordinal);
+    private IWatchlistPushObserver? _reference;
+
+    public Task OnWatchlistChanged(WatchlistDelta delta)
+    {
+        lock (_sequencers)
+        {
+            if (!_sequencers.TryGetValue(delta.WatchlistId, out var seq))
+            {
+                _sequencers[delta.WatchlistId] = seq = new Sequencer();
+            }
+            foreach (var ready in seq.Accept(delta, time.GetUtcNow()))
+            {
+                _outbox.Writer.TryWrite(ready);
+            }
+        }
+        return Task.CompletedTask;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var sender = Task.Run(() => SendLoop(stoppingToken), CancellationToken.None);
+        DateTimeOffset registered = DateTimeOffset.MinValue;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (readiness.IsReady && time.GetUtcNow() - registered >= Renewal)
+                {
+                    _reference ??= grains.CreateObjectReference<IWatchlistPushObserver>(this);
+                    await grains.GetGrain<IPushDirectory>(0).Register(_reference);
+                    registered = time.GetUtcNow();
+                }
+                FlushStaleGaps();
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(ex, "Registering the hub bridge failed; retrying");
+            }
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        _outbox.Writer.TryComplete();
+        try
+        {
+            await sender;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_reference is not null)
+        {
+            try
+            {
+                await grains.GetGrain<IPushDirectory>(0).Unregister(_reference);
+            }
+            catch (Exception ex)
+            {
+                logger.LogDebug(ex, "Unregistering the hub bridge failed");
+            }
+        }
+        await base.StopAsync(cancellationToken);
+    }
+
+    private void FlushStaleGaps()
+    {
+        lock (_sequencers)
+        {
+            var now = time.GetUtcNow();
+            foreach (var seq in _sequencers.Values)
+            {
+                foreach (var ready in seq.GiveUpWaiting(now, GapWait))
+                {
+                    _outbox.Writer.TryWrite(ready);
+                }
+            }
+        }
+    }
+
+    private async Task SendLoop(CancellationToken stoppingToken)
+    {
+        await foreach (var delta in _outbox.Reader.ReadAllAsync(stoppingToken))
+        {
+            try
+            {
+                await hub.Clients.Group(WatchlistHub.GroupOf(delta.WatchlistId)).SendAsync(WatchlistHub.ChangedMethod, delta, stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "Sending watchlist {Watchlist} v{Version} failed", delta.WatchlistId, delta.Version);
+            }
+        }
+    }
+
+    /// <summary>Releases one watchlist's deltas in version order.</summary>
+    internal sealed class Sequencer
+    {
+        private readonly SortedDictionary<long, WatchlistDelta> _waiting = [];
+        private long _next = -1;
+        private DateTimeOffset _waitingSince;
+
+        public IEnumerable<WatchlistDelta> Accept(WatchlistDelta delta, DateTimeOffset now)
+        {
+            var ready = new List<WatchlistDelta>();
+            if (_next < 0 || delta.Version > _next + 1_000_000)
+            {
+                // First delta seen, or a new activation of the watchlist (versions restart far ahead).
+                _waiting.Clear();
+                _next = delta.Version;
+            }
+            if (delta.Version < _next)
+            {
+                return ready; // already sent
+            }
+            if (_waiting.Count == 0)
+            {
+                _waitingSince = now;
+            }
+            _waiting[delta.Version] = delta;
+            Release(ready);
+            return ready;
+        }
+
+        public IEnumerable<WatchlistDelta> GiveUpWaiting(DateTimeOffset now, TimeSpan wait)
+        {
+            var ready = new List<WatchlistDelta>();
+            if (_waiting.Count > 0 && now - _waitingSince >= wait)
+            {
+                // The missing version is lost; clients will see the gap and re-subscribe.
+                _next = _waiting.Keys.First();
+                Release(ready);
+            }
+            return ready;
+        }
+
+        private void Release(List<WatchlistDelta> ready)
+        {
+            while (_waiting.Remove(_next, out var d))
+            {
+                ready.Add(d);
+                _next++;
+            }
+        }
+    }
+}
