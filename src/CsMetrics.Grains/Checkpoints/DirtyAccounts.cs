@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace CsMetrics.Grains.Checkpoints;
 
 /// <summary>
@@ -9,12 +7,38 @@ namespace CsMetrics.Grains.Checkpoints;
 /// </summary>
 public sealed class DirtyAccounts
 {
-    private ConcurrentDictionary<string, byte> _ids = new(StringComparer.Ordinal);
+    // A lock rather than swapping a concurrent set: a mark racing the swap could land in the
+    // set already taken (after its snapshot) and be lost, leaving a changed account unwritten.
+    private readonly object _gate = new();
+    private HashSet<string> _ids = new(StringComparer.Ordinal);
 
-    public void Mark(string accountId) => _ids.TryAdd(accountId, 0);
+    public void Mark(string accountId)
+    {
+        lock (_gate)
+        {
+            _ids.Add(accountId);
+        }
+    }
 
-    public int Count => _ids.Count;
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _ids.Count;
+            }
+        }
+    }
 
     /// <summary>Takes the current set, leaving an empty one for changes from now on.</summary>
-    public ICollection<string> Drain() => Interlocked.Exchange(ref _ids, new(StringComparer.Ordinal)).Keys;
+    public ICollection<string> Drain()
+    {
+        lock (_gate)
+        {
+            var taken = _ids;
+            _ids = new HashSet<string>(StringComparer.Ordinal);
+            return taken;
+        }
+    }
 }

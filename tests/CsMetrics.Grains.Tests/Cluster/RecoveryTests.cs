@@ -1,0 +1,187 @@
+using CsMetrics.Contracts.Accounts;
+using CsMetrics.Contracts.Signals;
+using CsMetrics.Grains.Checkpoints;
+using CsMetrics.Grains.Ingest;
+using CsMetrics.Scoring.Signals;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Orleans.TestingHost;
+using static CsMetrics.Grains.Tests.Cluster.Sig;
+
+namespace CsMetrics.Grains.Tests.Cluster;
+
+/// <summary>
+/// Recovery in the embedded (production) configuration: SQLite grain state and ingest log in one
+/// data directory, restarted between phases. Each test runs its own one-silo cluster.
+/// </summary>
+public sealed class RecoveryTests : IDisposable
+{
+    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "csm-recovery-" + Guid.NewGuid().ToString("N"));
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 6, 2, 12, 0, 0, TimeSpan.Zero));
+
+    private string LogPath => Path.Combine(_dataDir, "ingest-log.db");
+
+    private async Task<InProcessTestCluster> Start()
+    {
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            ClusterFixture.ConfigureClockAndScorecard(silo, _time);
+            silo.AddCsMetricsEmbedded(_dataDir);
+        });
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return cluster;
+    }
+
+    private static T Service<T>(InProcessTestCluster cluster) where T : notnull => cluster.Silos[0].ServiceProvider.GetRequiredService<T>();
+
+    private static async Task<int> CountEntries(IIngestLog log)
+    {
+        int n = 0;
+        await foreach (var _ in log.ReadAfterAsync(0))
+        {
+            n++;
+        }
+        return n;
+    }
+
+    [Fact]
+    public async Task Start_replays_log_entries_past_the_checkpoint_once_and_a_clean_stop_leaves_nothing_to_replay()
+    {
+        string x = NewAccount("x"), y = NewAccount("y");
+        var now = _time.GetUtcNow();
+
+        // Acknowledged entries that never reached a checkpoint (the process died). The second one
+        // repeats an id of the first, as a producer retry would.
+        Directory.CreateDirectory(_dataDir);
+        await using (var log = new SqliteIngestLog(LogPath))
+        {
+            await log.AppendAsync(SignalCodec.Encode([
+                Usage(x, "u1", now, "alice", "reports.export"),
+                Usage(x, "u2", now, "bob", "api.call"),
+                Ticket(y, "t1", now, "T-1", TicketStatus.Opened, TicketPriority.Urgent)]));
+            await log.AppendAsync(SignalCodec.Encode([
+                Usage(x, "u1", now, "alice", "reports.export"),
+                Survey(x, "s1", now, SurveyKind.Nps, 10, "r1")]));
+        }
+
+        await using (var cluster = await Start())
+        {
+            var xView = (await cluster.Client.GetGrain<IAccountGrain>(x).GetView())!;
+            Assert.Equal(new SignalCounts(2, 0, 1, 0), xView.SignalCounts);
+            // Engagement 100, adoption 50, sentiment (NPS 100) 100: (3000 + 1000 + 1500) / 65.
+            Assert.Equal(84.6, xView.Health.Score);
+            var yView = (await cluster.Client.GetGrain<IAccountGrain>(y).GetView())!;
+            Assert.Equal(1, yView.SignalCounts.Ticket);
+            Assert.Equal(40, yView.Health.Score);
+
+            // Recovery ends with a checkpoint: the replayed entries are gone from the log.
+            var log = Service<IIngestLog>(cluster);
+            Assert.Equal(2, await log.GetCheckpointAsync());
+            Assert.Equal(0, await CountEntries(log));
+            Assert.Equal(2, Service<AppliedWatermark>(cluster).Through);
+            Assert.True(Service<IngestReadiness>(cluster).IsReady);
+
+            // Applied, not checkpointed: the clean stop's final checkpoint covers it.
+            var result = await Service<SignalIngestor>(cluster).IngestAsync([Revenue(x, "m1", now, 900m)]);
+            Assert.Equal(new IngestResult(1, 0), result);
+            Assert.Equal(3, log.LastSequence);
+            await cluster.StopAllSilosAsync();
+        }
+
+        await using (var log = new SqliteIngestLog(LogPath))
+        {
+            Assert.Equal(3, await log.GetCheckpointAsync());
+            Assert.Equal(0, await CountEntries(log));
+        }
+
+        await using (var restarted = await Start())
+        {
+            var grain = restarted.Client.GetGrain<IAccountGrain>(x);
+            var view = (await grain.GetView())!;
+            Assert.Equal(new SignalCounts(2, 0, 1, 1), view.SignalCounts);
+            Assert.Equal(75, view.Component("revenue").Score);
+            Assert.Equal("m1", view.Health.Explanation!.SignalId);
+            // Dedup memory came back with the state.
+            Assert.Equal(new ApplyResult(0, 2), await grain.Apply(Batch(
+                Usage(x, "u1", now, "alice", "reports.export"),
+                Revenue(x, "m1", now, 900m))));
+            // Sequence numbers continue after the checkpoint.
+            var more = await Service<SignalIngestor>(restarted).IngestAsync([Usage(x, "u9", now)]);
+            Assert.Equal(new IngestResult(1, 0), more);
+            Assert.Equal(4, Service<IIngestLog>(restarted).LastSequence);
+        }
+    }
+
+    [Fact]
+    public async Task Replaying_entries_whose_accounts_were_already_written_counts_nothing_twice()
+    {
+        string x = NewAccount("x");
+        var now = _time.GetUtcNow();
+        Signal[] first = [Usage(x, "u1", now, "alice"), Ticket(x, "t1", now, "T-1", TicketStatus.Opened)];
+
+        await using (var cluster = await Start())
+        {
+            Assert.Equal(new IngestResult(2, 0), await Service<SignalIngestor>(cluster).IngestAsync(first));
+            await cluster.StopAllSilosAsync();
+        }
+
+        // As if the checkpoint had written the account but died before moving the log: the entry
+        // is still there (here: logged again) and a new one follows it.
+        await using (var log = new SqliteIngestLog(LogPath))
+        {
+            await log.AppendAsync(SignalCodec.Encode(first));
+            await log.AppendAsync(SignalCodec.Encode([Ticket(x, "t2", now, "T-1", TicketStatus.Solved)]));
+        }
+
+        await using var restarted = await Start();
+        var view = (await restarted.Client.GetGrain<IAccountGrain>(x).GetView())!;
+        Assert.Equal(new SignalCounts(1, 2, 0, 0), view.SignalCounts);
+        Assert.Equal(100, view.Component("support").Score);
+        Assert.Equal(3, await Service<IIngestLog>(restarted).GetCheckpointAsync());
+    }
+
+    [Fact]
+    public async Task A_checkpoint_never_passes_a_logged_entry_that_is_not_applied_yet()
+    {
+        string x = NewAccount("x");
+        var now = _time.GetUtcNow();
+        await using var cluster = await Start();
+        var log = Service<IIngestLog>(cluster);
+        var ingestor = Service<SignalIngestor>(cluster);
+        var checkpointer = Service<Checkpointer>(cluster);
+
+        await ingestor.IngestAsync([Usage(x, "u1", now)]);
+        Assert.Equal(1, await checkpointer.CheckpointAsync());
+
+        // Entry 2 is logged (acknowledged) but still on its way to the grain; entry 3 is applied.
+        Signal[] inFlight = [Usage(x, "u2", now)];
+        long two = await log.AppendAsync(SignalCodec.Encode(inFlight));
+        await ingestor.IngestAsync([Usage(x, "u3", now)]);
+        Assert.Equal(3, log.LastSequence);
+
+        Assert.Equal(1, await checkpointer.CheckpointAsync());
+        Assert.Equal(1, await log.GetCheckpointAsync());
+        Assert.Equal(2, await CountEntries(log));
+
+        // Once it lands, the watermark closes the gap and the checkpoint moves over both.
+        Assert.Equal(new IngestResult(1, 0), await ingestor.ReplayAsync(inFlight, two));
+        Assert.Equal(3, await checkpointer.CheckpointAsync());
+        Assert.Equal(3, await log.GetCheckpointAsync());
+        Assert.Equal(3, (await cluster.Client.GetGrain<IAccountGrain>(x).GetView())!.SignalCounts.Usage);
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_dataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
