@@ -32,6 +32,7 @@ public static class SiloSetup
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<ScorecardOptions>().BindConfiguration(ScorecardOptions.Section);
         services.AddOptions<CheckpointOptions>().BindConfiguration(CheckpointOptions.Section);
+        services.AddOptions<HistoryOptions>().BindConfiguration(HistoryOptions.Section);
         services.TryAddSingleton<ScorecardRegistry>();
         services.AddSingleton<DirtyAccounts>();
         services.AddSingleton<AppliedWatermark>();

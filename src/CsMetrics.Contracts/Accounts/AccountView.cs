@@ -12,7 +12,8 @@ public sealed record AccountView(
     SignalCounts SignalCounts,
     HealthView Health,
     ScoreChange[] RecentChanges,
-    DateTimeOffset? LastSignalAt);
+    DateTimeOffset? LastSignalAt,
+    OverrideAudit[] OverrideAudit);
 
 [GenerateSerializer, Immutable, Alias("csm.SignalCounts")]
 public sealed record SignalCounts(long Usage, long Ticket, long Survey, long Revenue)
@@ -24,6 +25,11 @@ public sealed record SignalCounts(long Usage, long Ticket, long Survey, long Rev
 /// The current health. <see cref="Score"/> and <see cref="Band"/> are null until some component
 /// has data. <see cref="Explanation"/> is the latest score change.
 /// </summary>
+/// <remarks>
+/// With a manual override active, <see cref="Score"/> and <see cref="Band"/> show the override
+/// (<see cref="Overridden"/> true) and <see cref="ComputedScore"/>/<see cref="ComputedBand"/> keep
+/// showing what the scorecard says underneath.
+/// </remarks>
 [GenerateSerializer, Immutable, Alias("csm.HealthView")]
 public sealed record HealthView(
     double? Score,
@@ -31,7 +37,13 @@ public sealed record HealthView(
     int ScorecardVersion,
     DateTimeOffset? UpdatedAt,
     ComponentView[] Components,
-    ScoreChange? Explanation);
+    ScoreChange? Explanation,
+    double? ComputedScore,
+    string? ComputedBand,
+    bool Overridden,
+    OverrideView? Override,
+    double? Delta7d,
+    double? Delta30d);
 
 [GenerateSerializer, Immutable, Alias("csm.ComponentView")]
 public sealed record ComponentView(string Name, double? Score, double Weight, bool Included);
@@ -54,3 +66,21 @@ public sealed record ScoreChange(
 
 [GenerateSerializer, Immutable, Alias("csm.ComponentChange")]
 public sealed record ComponentChange(string Name, double? Before, double? After);
+
+/// <summary>A point of the score history.</summary>
+[GenerateSerializer, Immutable, Alias("csm.HistoryPoint")]
+public sealed record HistoryPoint(DateTimeOffset At, double Score, string Band, int ScorecardVersion);
+
+/// <summary>A manual override as requested: a band or a score, why, until when, by whom.</summary>
+[GenerateSerializer, Immutable, Alias("csm.ScoreOverride")]
+public sealed record ScoreOverride(string? Band, double? Score, string Reason, DateTimeOffset ExpiresAt, string By);
+
+[GenerateSerializer, Immutable, Alias("csm.OverrideView")]
+public sealed record OverrideView(string? Band, double? Score, string Reason, DateTimeOffset ExpiresAt, string By, DateTimeOffset SetAt);
+
+/// <summary>One line of an account's override audit: set, lifted or expired.</summary>
+[GenerateSerializer, Immutable, Alias("csm.OverrideAudit")]
+public sealed record OverrideAudit(string Action, string? Band, double? Score, string? Reason, DateTimeOffset? ExpiresAt, string By, DateTimeOffset At);
+
+[GenerateSerializer, Immutable, Alias("csm.ScorePreview")]
+public sealed record ScorePreview(string AccountId, double? Before, string? BandBefore, double? After, string? BandAfter);

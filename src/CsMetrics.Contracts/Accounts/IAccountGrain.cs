@@ -21,6 +21,29 @@ public interface IAccountGrain : IGrainWithStringKey
     [Alias("GetView")]
     Task<AccountView?> GetView();
 
+    /// <summary>
+    /// Re-scores as of now with no new signal: windows roll (silence lowers engagement), an
+    /// expired override lifts, a new scorecard version applies. True if the score changed.
+    /// </summary>
+    [Alias("Reevaluate")]
+    Task<bool> Reevaluate();
+
+    /// <summary>Score points between two instants, oldest first (empty for an unknown account).</summary>
+    [Alias("GetHistory")]
+    Task<HistoryPoint[]> GetHistory(DateTimeOffset from, DateTimeOffset to);
+
+    /// <summary>Sets a manual override; null when the account does not exist.</summary>
+    [Alias("SetOverride")]
+    Task<AccountView?> SetOverride(ScoreOverride scoreOverride);
+
+    /// <summary>Lifts the override (audited); null when the account does not exist.</summary>
+    [Alias("LiftOverride")]
+    Task<AccountView?> LiftOverride(string by, string? reason);
+
+    /// <summary>What the account would score under another scorecard (for the preview), without changing anything.</summary>
+    [Alias("PreviewScore"), Orleans.Concurrency.ReadOnly]
+    Task<ScorePreview> PreviewScore(string proposedScorecardJson);
+
     /// <summary>Writes the state if it changed since the last checkpoint.</summary>
     [Alias("Checkpoint")]
     Task Checkpoint();

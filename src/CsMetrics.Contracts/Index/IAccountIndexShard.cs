@@ -23,7 +23,8 @@ public sealed record IndexEntry(
     string? Reason,
     double[] Trend,
     DateTimeOffset? LastUsageAt,
-    long Revision);
+    long Revision,
+    bool Overridden = false);
 
 [GenerateSerializer, Immutable, Alias("csm.IndexQuery")]
 public sealed record IndexQuery(string? Owner, string? Segment, string? Band, int Take);

@@ -9,7 +9,8 @@ public sealed record WatchlistFilter(
     string? Owner = null,
     string? Segment = null,
     double? MinDrop7d = null,
-    int? RenewalWithinDays = null);
+    int? RenewalWithinDays = null,
+    int? MinDaysSilent = null);
 
 /// <summary>A named watchlist: filter, sort (<c>score</c>, <c>drop7d</c> or <c>renewal</c>) and limit.</summary>
 [GenerateSerializer, Immutable, Alias("csm.WatchlistDefinition")]
@@ -32,13 +33,15 @@ public sealed record WatchlistEntry(
     DateTimeOffset? UpdatedAt,
     string? Reason,
     DateOnly? RenewalDate,
-    double[] Trend)
+    double[] Trend,
+    bool Overridden = false)
 {
     /// <summary>Equality of everything a client shows (records compare arrays by reference).</summary>
     public bool LooksSame(WatchlistEntry other) =>
         AccountId == other.AccountId && Name == other.Name && Owner == other.Owner && Segment == other.Segment
         && Score == other.Score && Band == other.Band && Delta7d == other.Delta7d && UpdatedAt == other.UpdatedAt
-        && Reason == other.Reason && RenewalDate == other.RenewalDate && Trend.AsSpan().SequenceEqual(other.Trend);
+        && Reason == other.Reason && RenewalDate == other.RenewalDate && Overridden == other.Overridden
+        && Trend.AsSpan().SequenceEqual(other.Trend);
 }
 
 [GenerateSerializer, Immutable, Alias("csm.WatchlistSnapshot")]

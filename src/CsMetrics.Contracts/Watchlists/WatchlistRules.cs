@@ -12,6 +12,7 @@ public static class WatchlistRules
         new("at-risk", "At risk", new WatchlistFilter(Bands: ["red"]), "score", WatchlistDefinition.DefaultLimit, BuiltIn: true),
         new("dropping", "Dropping", new WatchlistFilter(MinDrop7d: 10), "drop7d", WatchlistDefinition.DefaultLimit, BuiltIn: true),
         new("renewals-90d", "Renewals in 90 days", new WatchlistFilter(Bands: ["red", "yellow"], RenewalWithinDays: 90), "renewal", WatchlistDefinition.DefaultLimit, BuiltIn: true),
+        new("silent", "Silent (no usage for 7+ days)", new WatchlistFilter(MinDaysSilent: 7), "score", WatchlistDefinition.DefaultLimit, BuiltIn: true),
     ];
 
     public static bool Matches(WatchlistFilter f, IndexEntry e, DateOnly today)
@@ -52,11 +53,22 @@ public static class WatchlistRules
                 return false;
             }
         }
+        if (f.MinDaysSilent is { } silent)
+        {
+            // Accounts that never sent usage have no silence to measure: not "silent", just new.
+            if (e.LastUsageAt is not { } last || today.DayNumber - DateOnly.FromDateTime(last.UtcDateTime).DayNumber < silent)
+            {
+                return false;
+            }
+        }
         return true;
     }
 
+    /// <summary>Whether membership can change with the date alone (the sweep re-checks those).</summary>
+    public static bool DependsOnDate(WatchlistFilter f) => f.RenewalWithinDays is not null || f.MinDaysSilent is not null;
+
     public static WatchlistEntry ToEntry(IndexEntry e) =>
-        new(e.AccountId, e.Name, e.Owner, e.Segment, e.Score, e.Band, e.Delta7d, e.UpdatedAt, e.Reason, e.RenewalDate, e.Trend);
+        new(e.AccountId, e.Name, e.Owner, e.Segment, e.Score, e.Band, e.Delta7d, e.UpdatedAt, e.Reason, e.RenewalDate, e.Trend, e.Overridden);
 
     public static IComparer<WatchlistEntry> ComparerFor(string sort) => sort switch
     {

@@ -8,22 +8,25 @@ using CsMetrics.Scoring.Health;
 using CsMetrics.Scoring.Scorecards;
 using CsMetrics.Scoring.Signals;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace CsMetrics.Grains.Accounts;
 
 /// <summary>
 /// One customer account: its aggregates, its health and why it last changed. Applies signals in
-/// memory and rescoring on each; state is written by the checkpointer (and on deactivation), the
-/// ingest log covers what happened since. Registry changes are written at once.
+/// memory and rescores on each; state is written by the checkpointer (and on deactivation), the
+/// ingest log covers what happened since. Registry changes and overrides are written at once.
 /// </summary>
 public sealed class AccountGrain : Grain, IAccountGrain
 {
     public const int RecentChangesKept = 20;
+    public const int OverrideAuditKept = 100;
 
     private readonly IPersistentState<AccountGrainState> _state;
     private readonly ScorecardRegistry _scorecards;
     private readonly DirtyAccounts _dirty;
     private readonly TimeProvider _time;
+    private readonly HistoryOptions _history;
     private readonly ILogger<AccountGrain> _logger;
 
     private AccountAggregates _aggregates = new();
@@ -36,12 +39,14 @@ public sealed class AccountGrain : Grain, IAccountGrain
         ScorecardRegistry scorecards,
         DirtyAccounts dirty,
         TimeProvider time,
+        IOptions<HistoryOptions> history,
         ILogger<AccountGrain> logger)
     {
         _state = state;
         _scorecards = scorecards;
         _dirty = dirty;
         _time = time;
+        _history = history.Value;
         _logger = logger;
     }
 
@@ -68,13 +73,8 @@ public sealed class AccountGrain : Grain, IAccountGrain
 
     public async Task<ApplyResult> Apply(SignalBatch batch)
     {
-        var card = _scorecards.Current;
+        var card = Card();
         var now = _time.GetUtcNow();
-        if (_scratch.Length < card.Components.Count)
-        {
-            _scratch = new ComponentScore[card.Components.Count];
-        }
-
         int accepted = 0, duplicates = 0;
         foreach (var signal in batch.Signals)
         {
@@ -84,20 +84,47 @@ public sealed class AccountGrain : Grain, IAccountGrain
                 continue;
             }
             accepted++;
-            Rescore(card, signal, now);
+            Rescore(card, signal, null, now);
         }
 
         if (accepted > 0)
         {
-            _dirtyState = true;
-            _dirty.Mark(AccountId);
+            MarkDirty();
             await ReportToIndex();
         }
         return new ApplyResult(accepted, duplicates);
     }
 
+    public async Task<bool> Reevaluate()
+    {
+        if (!Exists)
+        {
+            DeactivateOnIdle(); // woken for nothing: don't linger
+            return false;
+        }
+        var now = _time.GetUtcNow();
+        bool changed = false;
+        if (_state.State.Override is { } o && o.ExpiresAt <= now)
+        {
+            Audit("expired", o.Band, o.Score, o.Reason, o.ExpiresAt, "system", now);
+            _state.State.Override = null;
+            changed = true;
+        }
+        var card = Card();
+        if (_aggregates.LastSignalAt is not null)
+        {
+            string? cause = card.Version != _state.State.ScorecardVersion && _state.State.ScorecardVersion != 0
+                ? $"scorecard v{card.Version} applied"
+                : null;
+            changed |= Rescore(card, null, cause, now);
+        }
+        MarkDirty();
+        await ReportToIndex();
+        return changed;
+    }
+
     /// <summary>Re-evaluates the score; records an explanation when anything visible moved. True if score or band changed.</summary>
-    private bool Rescore(Scorecard card, Signal? cause, DateTimeOffset now)
+    private bool Rescore(Scorecard card, Signal? cause, string? causeText, DateTimeOffset now)
     {
         var state = _state.State;
         var health = HealthScorer.Evaluate(card, _aggregates, state.Profile?.Seats ?? 0, now, _scratch);
@@ -105,8 +132,9 @@ public sealed class AccountGrain : Grain, IAccountGrain
         string? bandAfter = health.HasScore ? HealthBandNames.Of(health.Band) : null;
 
         var previous = state.Components;
+        bool versionChanged = state.ScorecardVersion != card.Version;
         var components = new ComponentView[card.Components.Count];
-        bool componentsChanged = previous.Length != components.Length || state.ScorecardVersion != card.Version;
+        bool componentsChanged = previous.Length != components.Length || versionChanged;
         for (int i = 0; i < components.Length; i++)
         {
             ref readonly ComponentScore c = ref _scratch[i];
@@ -142,6 +170,10 @@ public sealed class AccountGrain : Grain, IAccountGrain
             }
         }
 
+        if (cause is null && causeText is null)
+        {
+            causeText = DescribePassingTime(biggest, now);
+        }
         var change = new ScoreChange(
             cause?.Id,
             cause is null ? "reevaluation" : SignalNames.Of(cause.Type),
@@ -151,7 +183,7 @@ public sealed class AccountGrain : Grain, IAccountGrain
             bandAfter,
             changes,
             now,
-            ChangeReason.Describe(cause, biggest, biggestBefore, biggestAfter));
+            ChangeReason.Describe(cause, biggest, biggestBefore, biggestAfter, causeText));
 
         var recent = state.RecentChanges;
         int keep = Math.Min(recent.Length, RecentChangesKept - 1);
@@ -163,16 +195,128 @@ public sealed class AccountGrain : Grain, IAccountGrain
         state.Score = after;
         state.Band = bandAfter;
         state.ScorecardVersion = card.Version;
-        if (scoreChanged)
+        if ((scoreChanged || versionChanged) && after is { } score)
         {
             state.ScoreChangedAt = now;
-            if (after is { } score)
-            {
-                state.FirstScore ??= score;
-                ScoreTrend.RecordClose(state.DailyCloses, Scoring.Aggregates.DayNumber.Of(now), score);
-            }
+            state.FirstScore ??= score;
+            RecordHistory(new HistoryPoint(now, score, bandAfter!, card.Version));
         }
         return scoreChanged;
+    }
+
+    /// <summary>"no usage for 9 days" when silence is what moved engagement; otherwise time in general.</summary>
+    private string DescribePassingTime(string? component, DateTimeOffset now)
+    {
+        if (component == "engagement" && _aggregates.LastUsageAt is { } last)
+        {
+            int days = DayNumber.Of(now) - DayNumber.Of(last);
+            if (days >= 2)
+            {
+                return $"no usage for {days} days";
+            }
+        }
+        return "re-evaluated as time passed";
+    }
+
+    private void RecordHistory(HistoryPoint point)
+    {
+        var state = _state.State;
+        var points = state.RecentPoints;
+        // At most one point a minute; a scorecard version change always starts a new point.
+        if (points.Count > 0 && points[^1].At.UtcTicks / TimeSpan.TicksPerMinute == point.At.UtcTicks / TimeSpan.TicksPerMinute
+            && points[^1].ScorecardVersion == point.ScorecardVersion)
+        {
+            points[^1] = point;
+        }
+        else
+        {
+            points.Add(point);
+        }
+        var cutoff = point.At - TimeSpan.FromHours(_history.RecentHours);
+        int drop = 0;
+        while (drop < points.Count && (points[drop].At < cutoff || points.Count - drop > _history.MaxRecentPoints))
+        {
+            drop++;
+        }
+        if (drop > 0)
+        {
+            points.RemoveRange(0, drop);
+        }
+        ScoreTrend.RecordClose(state.DailyCloses, new DayScore(DayNumber.Of(point.At), point.Score, point.At.UtcTicks, point.Band, point.ScorecardVersion), _history.RetentionDays);
+    }
+
+    public Task<HistoryPoint[]> GetHistory(DateTimeOffset from, DateTimeOffset to)
+    {
+        var state = _state.State;
+        var recent = state.RecentPoints;
+        var firstRecent = recent.Count > 0 ? recent[0].At : DateTimeOffset.MaxValue;
+        var result = new List<HistoryPoint>();
+        foreach (var close in state.DailyCloses)
+        {
+            var at = new DateTimeOffset(close.AtTicks == 0 ? DayNumber.Start(close.Day).UtcTicks : close.AtTicks, TimeSpan.Zero);
+            if (at < firstRecent && at >= from && at <= to)
+            {
+                result.Add(new HistoryPoint(at, close.Score, close.Band ?? HealthBandNames.Of(Card().Bands.BandOf(close.Score)), close.Version));
+            }
+        }
+        result.AddRange(recent.Where(p => p.At >= from && p.At <= to));
+        return Task.FromResult(result.ToArray());
+    }
+
+    public async Task<AccountView?> SetOverride(ScoreOverride o)
+    {
+        if (!Exists)
+        {
+            return null;
+        }
+        var now = _time.GetUtcNow();
+        _state.State.Override = new OverrideView(o.Band, o.Score, o.Reason, o.ExpiresAt, o.By, now);
+        Audit("set", o.Band, o.Score, o.Reason, o.ExpiresAt, o.By, now);
+        await ReportToIndex();
+        await WriteAsync();
+        return BuildView();
+    }
+
+    public async Task<AccountView?> LiftOverride(string by, string? reason)
+    {
+        if (!Exists)
+        {
+            return null;
+        }
+        if (_state.State.Override is { } o)
+        {
+            Audit("lifted", o.Band, o.Score, reason ?? o.Reason, o.ExpiresAt, by, _time.GetUtcNow());
+            _state.State.Override = null;
+            await ReportToIndex();
+            await WriteAsync();
+        }
+        return BuildView();
+    }
+
+    private void Audit(string action, string? band, double? score, string? reason, DateTimeOffset? expiresAt, string by, DateTimeOffset at)
+    {
+        var audit = _state.State.OverrideAudit;
+        audit.Add(new OverrideAudit(action, band, score, reason, expiresAt, by, at));
+        if (audit.Count > OverrideAuditKept)
+        {
+            audit.RemoveAt(0);
+        }
+    }
+
+    public Task<ScorePreview> PreviewScore(string proposedScorecardJson)
+    {
+        var proposed = _scorecards.ParseCached(proposedScorecardJson);
+        var s = _state.State;
+        if (_aggregates.LastSignalAt is null)
+        {
+            return Task.FromResult(new ScorePreview(AccountId, s.Score, s.Band, null, null));
+        }
+        var scratch = new ComponentScore[proposed.Components.Count];
+        var health = HealthScorer.Evaluate(proposed, _aggregates, s.Profile?.Seats ?? 0, _time.GetUtcNow(), scratch);
+        return Task.FromResult(new ScorePreview(
+            AccountId, s.Score, s.Band,
+            health.HasScore ? health.Score : null,
+            health.HasScore ? HealthBandNames.Of(health.Band) : null));
     }
 
     private static double? FindComponent(ComponentView[] components, string name)
@@ -191,14 +335,9 @@ public sealed class AccountGrain : Grain, IAccountGrain
     {
         _state.State.Profile = profile;
         // Seats feed engagement: rescore so the registry change shows at once.
-        var card = _scorecards.Current;
-        if (_scratch.Length < card.Components.Count)
-        {
-            _scratch = new ComponentScore[card.Components.Count];
-        }
         if (_aggregates.LastSignalAt is not null)
         {
-            Rescore(card, null, _time.GetUtcNow());
+            Rescore(Card(), null, "account details updated", _time.GetUtcNow());
         }
         // Report first: the write then also persists the revision just reported, so a
         // reactivated grain never reuses it (the shard would drop that report as stale).
@@ -217,11 +356,40 @@ public sealed class AccountGrain : Grain, IAccountGrain
         }
     }
 
+    private Scorecard Card()
+    {
+        var card = _scorecards.Current;
+        if (_scratch.Length < card.Components.Count)
+        {
+            _scratch = new ComponentScore[card.Components.Count];
+        }
+        return card;
+    }
+
+    private void MarkDirty()
+    {
+        _dirtyState = true;
+        _dirty.Mark(AccountId);
+    }
+
     private async Task WriteAsync()
     {
         _state.State.Aggregates = _aggregates.ToBytes();
         await _state.WriteStateAsync();
         _dirtyState = false;
+    }
+
+    /// <summary>What shows as "the score" everywhere: the override if one is active, else the computed score.</summary>
+    private (double? Score, string? Band, bool Overridden) Effective()
+    {
+        var s = _state.State;
+        if (s.Override is { } o && o.ExpiresAt > _time.GetUtcNow())
+        {
+            double? score = o.Score ?? s.Score;
+            string? band = o.Band ?? (o.Score is { } os ? HealthBandNames.Of(Card().Bands.BandOf(os)) : s.Band);
+            return (score, band, true);
+        }
+        return (s.Score, s.Band, false);
     }
 
     /// <summary>
@@ -232,15 +400,18 @@ public sealed class AccountGrain : Grain, IAccountGrain
     {
         var s = _state.State;
         var p = s.Profile;
-        int today = Scoring.Aggregates.DayNumber.Of(_time.GetUtcNow());
+        var (score, band, overridden) = Effective();
+        int today = DayNumber.Of(_time.GetUtcNow());
+        string? reason = overridden ? $"override: {s.Override!.Reason}" : s.RecentChanges.FirstOrDefault()?.Reason;
         var entry = new IndexEntry(
-            AccountId, p?.Name, p?.Owner, p?.Segment, s.Score, s.Band, p?.RenewalDate, s.ScoreChangedAt,
+            AccountId, p?.Name, p?.Owner, p?.Segment, score, band, p?.RenewalDate, s.ScoreChangedAt,
             ScoreTrend.Delta(s.DailyCloses, s.FirstScore, s.Score, today, 7),
             ScoreTrend.Delta(s.DailyCloses, s.FirstScore, s.Score, today, 30),
-            s.RecentChanges.FirstOrDefault()?.Reason,
+            reason,
             ScoreTrend.Sparkline(s.DailyCloses, s.Score, today),
             _aggregates.LastUsageAt,
-            0);
+            0,
+            overridden);
         if (_lastReported is not null && SameListing(_lastReported, entry))
         {
             return Task.CompletedTask;
@@ -266,8 +437,17 @@ public sealed class AccountGrain : Grain, IAccountGrain
             _aggregates.SignalCount(SignalType.Survey),
             _aggregates.SignalCount(SignalType.Revenue));
         var components = s.Components.Length > 0 ? s.Components : EmptyComponents();
-        var health = new HealthView(s.Score, s.Band, s.ScorecardVersion == 0 ? _scorecards.Current.Version : s.ScorecardVersion, s.UpdatedAt, components, s.RecentChanges.FirstOrDefault());
-        return new AccountView(AccountId, p?.Name, p?.Owner, p?.Segment, p?.Seats ?? 0, p?.RenewalDate, counts, health, s.RecentChanges, _aggregates.LastSignalAt);
+        var (score, band, overridden) = Effective();
+        int today = DayNumber.Of(_time.GetUtcNow());
+        var health = new HealthView(
+            score, band,
+            s.ScorecardVersion == 0 ? _scorecards.Current.Version : s.ScorecardVersion,
+            s.UpdatedAt, components, s.RecentChanges.FirstOrDefault(),
+            s.Score, s.Band, overridden, overridden ? s.Override : null,
+            ScoreTrend.Delta(s.DailyCloses, s.FirstScore, s.Score, today, 7),
+            ScoreTrend.Delta(s.DailyCloses, s.FirstScore, s.Score, today, 30));
+        return new AccountView(AccountId, p?.Name, p?.Owner, p?.Segment, p?.Seats ?? 0, p?.RenewalDate, counts, health,
+            s.RecentChanges, _aggregates.LastSignalAt, [.. s.OverrideAudit]);
     }
 
     private ComponentView[] EmptyComponents() =>

@@ -25,7 +25,12 @@ public sealed class AccountGrainState
     [Id(10)] public DateTimeOffset? ScoreChangedAt { get; set; }
     /// <summary>The account's first score: the reference for deltas of an account younger than the window.</summary>
     [Id(11)] public double? FirstScore { get; set; }
+    /// <summary>Score changes of the recent past, at most one a minute (older ones live on as daily closes).</summary>
+    [Id(12)] public List<HistoryPoint> RecentPoints { get; set; } = [];
+    [Id(13)] public OverrideView? Override { get; set; }
+    [Id(14)] public List<OverrideAudit> OverrideAudit { get; set; } = [];
 }
 
+/// <summary>The last score of a day on which it changed, with its band and scorecard version.</summary>
 [GenerateSerializer, Immutable, Alias("csm.DayScore")]
-public readonly record struct DayScore(int Day, double Score);
+public readonly record struct DayScore(int Day, double Score, long AtTicks = 0, string? Band = null, int Version = 0);

@@ -3,20 +3,23 @@ namespace CsMetrics.Grains.Accounts;
 /// <summary>Daily closes of an account's score: 7- and 30-day deltas and the sparkline.</summary>
 public static class ScoreTrend
 {
-    /// <summary>Closes kept: enough for the 30-day delta with room for a month of silence.</summary>
-    public const int ClosesKept = 64;
-
-    public static void RecordClose(List<DayScore> closes, int day, double score)
+    public static void RecordClose(List<DayScore> closes, DayScore close, int retentionDays)
     {
-        if (closes.Count > 0 && closes[^1].Day >= day)
+        if (closes.Count > 0 && closes[^1].Day >= close.Day)
         {
-            closes[^1] = new DayScore(closes[^1].Day, score);
+            closes[^1] = close with { Day = closes[^1].Day };
             return;
         }
-        closes.Add(new DayScore(day, score));
-        if (closes.Count > ClosesKept)
+        closes.Add(close);
+        int cutoff = close.Day - retentionDays;
+        int drop = 0;
+        while (drop < closes.Count - 1 && closes[drop].Day < cutoff)
         {
-            closes.RemoveAt(0);
+            drop++;
+        }
+        if (drop > 0)
+        {
+            closes.RemoveRange(0, drop);
         }
     }
 

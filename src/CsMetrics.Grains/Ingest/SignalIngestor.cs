@@ -56,6 +56,33 @@ public sealed class SignalIngestor(
                 logger.LogWarning(ex, "Applying log entry {Sequence} failed (attempt {Attempt}); retrying", seq, attempt);
                 await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt));
             }
+            catch (Exception ex)
+            {
+                // Still failing: answer the caller (it will retry; ids make that safe) but keep
+                // trying in the background, so the watermark, and with it the checkpoint, moves on.
+                logger.LogError(ex, "Applying log entry {Sequence} keeps failing; retrying in the background", seq);
+                _ = Task.Run(() => RetryForeverAsync(signals, seq));
+                throw;
+            }
+        }
+    }
+
+    private async Task RetryForeverAsync(IReadOnlyList<Signal> signals, long seq)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 250 * attempt)));
+            try
+            {
+                await ApplyAsync(signals);
+                watermark.Complete(seq);
+                logger.LogInformation("Log entry {Sequence} applied after {Attempts} background attempts", seq, attempt);
+                return;
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "Background apply of log entry {Sequence} failed (attempt {Attempt})", seq, attempt);
+            }
         }
     }
 

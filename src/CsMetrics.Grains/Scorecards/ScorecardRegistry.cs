@@ -39,6 +39,18 @@ public sealed class ScorecardRegistry
 
     public Scorecard Current => Volatile.Read(ref _current);
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Scorecard> _parsed = new(StringComparer.Ordinal);
+
+    /// <summary>A proposed scorecard, parsed once per silo however many accounts preview it.</summary>
+    public Scorecard ParseCached(string json)
+    {
+        if (_parsed.Count > 16)
+        {
+            _parsed.Clear();
+        }
+        return _parsed.GetOrAdd(json, static j => ScorecardParser.Parse(j, version: 0));
+    }
+
     /// <summary>The document the active scorecard was read from.</summary>
     public string SourceJson { get; private set; }
 }

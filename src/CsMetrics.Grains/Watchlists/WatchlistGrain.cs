@@ -51,6 +51,10 @@ public sealed class WatchlistGrain(TimeProvider time, ILogger<WatchlistGrain> lo
         {
             return Task.FromResult<WatchlistSnapshot?>(null);
         }
+        // A subscriber may be on a node whose bridge registered after the observer list was
+        // cached (a node that joined or restarted): fetch the list afresh on the next push, or
+        // that node's clients would get nothing until the cache expired.
+        _observersFetched = DateTime.MinValue;
         // Subscribers see what was last published, so their snapshot and the next delta line up.
         return Task.FromResult<WatchlistSnapshot?>(new WatchlistSnapshot(Id, _definition.Name, _version, _published));
     }
@@ -67,7 +71,9 @@ public sealed class WatchlistGrain(TimeProvider time, ILogger<WatchlistGrain> lo
         {
             await Fill(definition);
         }
-        ScheduleFlush();
+        // Publish now, not after the coalescing window: the PUT/DELETE that caused this returns
+        // when Define does, and a GET right after it must show the new definition's entries.
+        await Flush(CancellationToken.None);
     }
 
     public Task Update(IndexEntry entry, bool matches)

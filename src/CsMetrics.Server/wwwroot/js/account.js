@@ -77,9 +77,11 @@ function render(root, view, scorecard, back, reload, signal, isDisposed) {
         h("span", { class: "big-score", attrs: { "aria-label": `Health score ${fmt.score(health.score)}` } }, fmt.score(health.score)),
         h("span", { class: "big-score-max muted", attrs: { "aria-hidden": "true" } }, "/100"),
         bandChip(health.band, "chip-large")),
+      trendLine(health),
       h("p", { class: "score-card-meta muted" },
         health.updatedAt ? ["Updated ", relativeTime(health.updatedAt)] : "Not scored yet",
         ` · scorecard v${health.scorecardVersion ?? "?"}`),
+      overrideNote(health),
       h("button", { type: "button", class: "button button-quiet", on: { click: reload } }, "Refresh")));
 
   const grid = h("div", { class: "account-grid" },
@@ -90,6 +92,35 @@ function render(root, view, scorecard, back, reload, signal, isDisposed) {
 
   replace(root, h("section", { class: "account-view", attrs: { "aria-labelledby": "view-title" } }, backLink(back), header, grid));
   document.title = `${title} · CsMetrics`;
+}
+
+/** "7 days −12.5 · 30 days −20" when the server reports the changes. */
+function trendLine(health) {
+  const parts = [];
+  for (const [label, value] of [["7 days", health.delta7d], ["30 days", health.delta30d]]) {
+    if (typeof value === "number" && Number.isFinite(value)) {
+      parts.push(h("span", { class: ["delta", `delta-${fmt.deltaDirection(value)}`] }, `${label} ${fmt.delta(value)}`));
+    }
+  }
+  if (parts.length === 0) return null;
+  return h("p", { class: "score-card-trend" }, parts.flatMap((p, i) => (i === 0 ? [p] : [" · ", p])));
+}
+
+/** A manual override replaces the shown score and band; say so, and what the scorecard says. */
+function overrideNote(health) {
+  const o = health.overridden ? health.override : null;
+  if (!o) return null;
+  const shown = o.band ? fmt.bandLabel(o.band) : fmt.score(o.score);
+  return h("div", { class: "override-note", attrs: { role: "note" } },
+    h("p", { class: "override-title" }, `Manual override: ${shown}`),
+    o.reason ? h("p", null, "“", o.reason, "”") : null,
+    h("p", { class: "muted" },
+      o.by ? `by ${o.by}` : "",
+      o.setAt ? [" · ", relativeTime(o.setAt)] : null,
+      o.expiresAt ? ` · until ${fmt.dateTime(o.expiresAt)}` : null),
+    typeof health.computedScore === "number"
+      ? h("p", { class: "muted" }, `The scorecard says ${fmt.score(health.computedScore)} (${fmt.bandLabel(health.computedBand)}).`)
+      : null);
 }
 
 function panel(title, cls, ...content) {
@@ -210,11 +241,12 @@ function changesPanel(changes) {
   if (changes.length === 0) {
     return panel("Recent changes", "changes", h("p", { class: "muted" }, "No score changes yet."));
   }
+  const SHOWN = 6;
   const list = h("ol", { class: "changes" });
-  for (const c of changes) {
+  for (const [i, c] of changes.entries()) {
     const direction = fmt.deltaDirection((c.after ?? 0) - (c.before ?? 0));
     const componentChanges = (c.components ?? []).filter((x) => x.before !== x.after);
-    list.append(h("li", { class: ["change", `change-${direction}`] },
+    list.append(h("li", { class: ["change", `change-${direction}`], hidden: i >= SHOWN },
       h("p", { class: "change-reason" }, c.reason || "Score recalculated"),
       h("p", { class: "change-meta muted" },
         relativeTime(c.at),
@@ -232,5 +264,21 @@ function changesPanel(changes) {
             h("li", null, h("span", { class: "change-component" }, fmt.capitalize(x.name)), ": ", fmt.score(x.before), " → ", fmt.score(x.after)))))
         : null));
   }
-  return panel("Recent changes", "changes", list);
+  let more = null;
+  if (changes.length > SHOWN) {
+    more = h("button", {
+      type: "button",
+      class: "button button-quiet show-more",
+      attrs: { "aria-expanded": "false" },
+      on: {
+        click: () => {
+          const expand = more.getAttribute("aria-expanded") !== "true";
+          [...list.children].forEach((li, i) => { li.hidden = !expand && i >= SHOWN; });
+          more.setAttribute("aria-expanded", String(expand));
+          more.textContent = expand ? "Show fewer" : `Show all ${changes.length} changes`;
+        },
+      },
+    }, `Show all ${changes.length} changes`);
+  }
+  return panel("Recent changes", "changes", list, more);
 }

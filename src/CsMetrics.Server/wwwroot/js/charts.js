@@ -9,8 +9,12 @@ const DEFAULT_BANDS = { red: 40, yellow: 70 };
  * A sparkline of the 7-day trend (daily closes plus now). The y axis is fixed to the data's own
  * range (at least 10 points tall) so small wobbles stay small.
  */
-export function sparkline(values, direction) {
-  const points = (Array.isArray(values) ? values : []).filter((v) => typeof v === "number" && Number.isFinite(v));
+export function sparkline(values, direction, current, delta7d) {
+  let points = (Array.isArray(values) ? values : []).filter((v) => typeof v === "number" && Number.isFinite(v));
+  // A young account has no daily closes yet; its 7-day change still says where it started.
+  if (points.length < 2 && Number.isFinite(current) && Number.isFinite(delta7d)) {
+    points = [current - delta7d, current];
+  }
   const width = 84;
   const height = 24;
   const pad = 3;
@@ -27,7 +31,7 @@ export function sparkline(values, direction) {
     root.append(svg("line", { class: "sparkline-empty", x1: pad, x2: width - pad, y1: height / 2, y2: height / 2 }));
     return root;
   }
-  root.append(svg("title", null, `Last 7 days: ${points.map(fmtScore).join(", ")}`));
+  root.append(svg("title", null, `Last 7 days: ${points.map(fmtScore).join(" → ")}`));
   let min = Math.min(...points);
   let max = Math.max(...points);
   if (max - min < 10) {
@@ -50,9 +54,9 @@ export function sparkline(values, direction) {
  * @param {{from: Date, to: Date, bands?: {red:number, yellow:number}}} options
  */
 export function historyChart(points, { from, to, bands = DEFAULT_BANDS }) {
-  const width = 720;
-  const height = 240;
-  const m = { top: 12, right: 16, bottom: 28, left: 36 };
+  const width = 1000;
+  const height = 260;
+  const m = { top: 12, right: 64, bottom: 28, left: 36 };
   const plotW = width - m.left - m.right;
   const plotH = height - m.top - m.bottom;
   const t0 = from.getTime();
@@ -97,7 +101,7 @@ export function historyChart(points, { from, to, bands = DEFAULT_BANDS }) {
     root.append(svg("text", { class: "axis-label", x: m.left - 6, y: y(v) + 4, "text-anchor": "end" }, String(v)));
   }
   for (const [band, , hi] of zones) {
-    root.append(svg("text", { class: `zone-label zone-label-${band}`, x: m.left + plotW - 4, y: y(hi) + 12, "text-anchor": "end" }, bandLabel(band)));
+    root.append(svg("text", { class: `zone-label zone-label-${band}`, x: m.left + plotW + 8, y: y(hi) + 13, "text-anchor": "start" }, bandLabel(band)));
   }
 
   // X ticks: about five dates.

@@ -121,10 +121,9 @@ export function capitalize(text) {
   return typeof text === "string" && text.length > 0 ? text[0].toUpperCase() + text.slice(1) : "";
 }
 
-/** Human wording of a watchlist definition's filter and sort. */
-export function describeWatchlist(def) {
-  if (!def) return "";
-  const f = def.filter ?? {};
+/** Human wording of a watchlist's filter, e.g. "band red, renews within 90 days". */
+export function describeFilter(def) {
+  const f = def?.filter ?? {};
   const parts = [];
   if (Array.isArray(f.bands) && f.bands.length > 0) parts.push(`band ${f.bands.join(" or ")}`);
   if (typeof f.minScore === "number") parts.push(`score ≥ ${score(f.minScore)}`);
@@ -133,7 +132,13 @@ export function describeWatchlist(def) {
   if (typeof f.renewalWithinDays === "number") parts.push(`renews within ${integer(f.renewalWithinDays)} days`);
   if (f.owner) parts.push(`owner ${f.owner}`);
   if (f.segment) parts.push(`segment ${f.segment}`);
-  const filter = parts.length > 0 ? parts.join(", ") : "all accounts";
+  return parts.length > 0 ? parts.join(", ") : "all accounts";
+}
+
+/** Human wording of a watchlist definition's filter and sort. */
+export function describeWatchlist(def) {
+  if (!def) return "";
+  const filter = describeFilter(def);
   const sorts = { score: "lowest score first", drop7d: "biggest 7-day drop first", renewal: "nearest renewal first" };
   return `${capitalize(filter)} · ${sorts[def.sort] ?? sorts.score}`;
 }

@@ -123,10 +123,10 @@ export function showWatchlist(root, watchlistId, live, onDefinition) {
     live.follow(def.id, {
       snapshot(entries) {
         haveHubSnapshot = true;
-        table.setSnapshot(entries);
+        table.setSnapshot(entries, "hub");
       },
-      changes(changes) {
-        table.applyChanges(changes);
+      changes(changes, version) {
+        table.applyChanges(changes, version);
       },
       error(err) {
         table.showError(`Live updates for this watchlist failed: ${err?.message ?? err}`);
@@ -137,7 +137,7 @@ export function showWatchlist(root, watchlistId, live, onDefinition) {
     // once the hub's snapshot has arrived it is ignored.
     try {
       const snapshot = await api.watchlist(def.id, { signal: abort.signal });
-      if (!disposed && !haveHubSnapshot) table.setSnapshot(snapshot?.entries ?? []);
+      if (!disposed && !haveHubSnapshot) table.setSnapshot(snapshot?.entries ?? [], "http");
     } catch (err) {
       if (disposed || err?.name === "AbortError") return;
       if (!haveHubSnapshot) table.showError(errorText(err, "The watchlist could not be loaded."));
@@ -225,7 +225,7 @@ class LiveTable {
     this.status = h("div", { class: "table-status", attrs: { role: "status", "aria-live": "polite" } });
     this.empty = h("div", { class: "empty-state", hidden: true },
       h("p", { class: "empty-title" }, "No accounts in this watchlist"),
-      h("p", { class: "muted" }, "Accounts appear here as soon as they match: ", fmt.describeWatchlist(def).toLowerCase(), "."));
+      h("p", { class: "muted" }, "Accounts appear here as soon as they match: ", fmt.describeFilter(def), "."));
     this.loading = h("p", { class: "loading" }, "Loading accounts…");
     this.element = h("div", { class: "live-table" }, this.status, this.loading, this.empty, this.tableWrap);
     this.tableWrap.hidden = true;
@@ -241,7 +241,8 @@ class LiveTable {
     replace(this.status, h("span", { class: "error-inline" }, text));
   }
 
-  setSnapshot(entries) {
+  /** `source` ("hub" or "http") is exposed as data-source, for tests and debugging. */
+  setSnapshot(entries, source) {
     const next = new Map();
     for (const e of entries) {
       if (e && typeof e.accountId === "string") next.set(e.accountId, e);
@@ -254,10 +255,12 @@ class LiveTable {
     this.status.replaceChildren();
     const initial = !this.loaded;
     this.loaded = true;
+    this.element.dataset.source = source;
     this.apply(changes, initial);
   }
 
-  applyChanges(changes) {
+  applyChanges(changes, version) {
+    this.element.dataset.version = String(version);
     this.apply(changes, false);
   }
 
@@ -358,8 +361,9 @@ class LiveTable {
           h("span", { class: ["delta", `delta-${direction}`] },
             h("span", { class: "visually-hidden" }, "Change over 7 days: "),
             fmt.delta(e.delta7d)),
-          sparkline(e.trend, direction))),
-      h("td", { class: "col-owner" }, e.owner || h("span", { class: "muted" }, "—")),
+          sparkline(e.trend, direction, e.score, e.delta7d))),
+      h("td", { class: "col-owner" }, e.owner || h("span", { class: "muted" }, "—"),
+        e.segment ? h("span", { class: "owner-segment muted" }, e.segment) : null),
       h("td", { class: "col-segment" }, e.segment || h("span", { class: "muted" }, "—")),
       h("td", { class: ["col-renewal", renewalDays !== null && renewalDays <= 30 && "renewal-soon"] },
         e.renewalDate

@@ -1,0 +1,17 @@
+namespace CsMetrics.Grains.Accounts;
+
+/// <summary>
+/// How much score history an account keeps (bound from "CsMetrics:History"). Every score change
+/// is a point, coalesced to one a minute, for <see cref="RecentHours"/>; beyond that each day
+/// keeps its close, for <see cref="RetentionDays"/>. Both are capped, so state stays bounded.
+/// </summary>
+public sealed class HistoryOptions
+{
+    public const string Section = "CsMetrics:History";
+
+    public int RetentionDays { get; set; } = 400;
+
+    public int RecentHours { get; set; } = 48;
+
+    public int MaxRecentPoints { get; set; } = 500;
+}
