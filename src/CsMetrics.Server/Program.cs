@@ -12,6 +12,7 @@ app.UseCsMetricsPipeline();
 app.MapHealthApi();
 app.MapSignalsApi();
 app.MapAccountsApi();
+app.MapAccountTimeApi();
 app.MapScorecardApi();
 app.MapWatchlistsApi();
 

@@ -25,8 +25,9 @@ public interface IAccountGrain : IGrainWithStringKey
     /// Re-scores as of now with no new signal: windows roll (silence lowers engagement), an
     /// expired override lifts, a new scorecard version applies. True if the score changed.
     /// </summary>
+    /// <remarks><paramref name="minScorecardVersion"/>: refresh this silo's scorecard first if it is older (a rescore after activation).</remarks>
     [Alias("Reevaluate")]
-    Task<bool> Reevaluate();
+    Task<bool> Reevaluate(int minScorecardVersion = 0);
 
     /// <summary>Score points between two instants, oldest first (empty for an unknown account).</summary>
     [Alias("GetHistory")]

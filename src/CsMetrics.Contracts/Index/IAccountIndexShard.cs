@@ -58,7 +58,29 @@ public interface IAccountIndexShard : IGrainWithIntegerKey
 
     [Alias("Checkpoint")]
     Task Checkpoint();
+
+    /// <summary>
+    /// Wakes at most <paramref name="max"/> accounts whose last evaluation is older than
+    /// <paramref name="interval"/> (silence lowers scores only if someone looks), and re-checks
+    /// date-dependent watchlists when the day changed. Call again while it reports more due.
+    /// </summary>
+    [Alias("Sweep")]
+    Task<SweepResult> Sweep(TimeSpan interval, int max);
+
+    /// <summary>Re-scores up to <paramref name="max"/> accounts not yet scored with <paramref name="version"/>.</summary>
+    [Alias("Rescore")]
+    Task<SweepResult> Rescore(int version, int max);
+
+    /// <summary>Every account's score under a proposed scorecard, nothing changed.</summary>
+    [Alias("Preview")]
+    Task<Accounts.ScorePreview[]> Preview(string proposedScorecardJson);
+
+    [Alias("Count"), AlwaysInterleave]
+    Task<int> Count();
 }
+
+[GenerateSerializer, Immutable, Alias("csm.SweepResult")]
+public readonly record struct SweepResult(int Touched, int Remaining);
 
 public static class AccountIndex
 {

@@ -95,13 +95,14 @@ public sealed class AccountGrain : Grain, IAccountGrain
         return new ApplyResult(accepted, duplicates);
     }
 
-    public async Task<bool> Reevaluate()
+    public async Task<bool> Reevaluate(int minScorecardVersion = 0)
     {
         if (!Exists)
         {
             DeactivateOnIdle(); // woken for nothing: don't linger
             return false;
         }
+        await _scorecards.EnsureVersionAsync(GrainFactory, minScorecardVersion);
         var now = _time.GetUtcNow();
         bool changed = false;
         if (_state.State.Override is { } o && o.ExpiresAt <= now)

@@ -1,3 +1,4 @@
+using CsMetrics.Contracts.Accounts;
 using CsMetrics.Contracts.Index;
 using CsMetrics.Contracts.Watchlists;
 using CsMetrics.Grains.Accounts;
@@ -27,6 +28,13 @@ public sealed class AccountIndexShardGrain(
     private readonly SortedSet<IndexEntry> _ordered = new(WorstFirst.Instance);
     private WatchlistDefinition[] _watchlists = [];
     private bool _dirty;
+    /// <summary>When the sweep last woke each account (memory only: after a restart everyone is due once).</summary>
+    private readonly Dictionary<string, DateTimeOffset> _swept = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _rescoredVersion = new(StringComparer.Ordinal);
+    private DateOnly _lastSweepDay;
+
+    /// <summary>Accounts woken at once by a sweep or rescore chunk.</summary>
+    private const int Parallelism = 32;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -110,6 +118,125 @@ public sealed class AccountIndexShardGrain(
             }
         }
         return Task.FromResult(new IndexPage([.. page], total));
+    }
+
+    public Task<int> Count() => Task.FromResult(_byId.Count);
+
+    public async Task<SweepResult> Sweep(TimeSpan interval, int max)
+    {
+        var now = time.GetUtcNow();
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        if (today != _lastSweepDay)
+        {
+            RecheckDateDependentWatchlists(_lastSweepDay, today);
+            _lastSweepDay = today;
+        }
+
+        var due = new List<string>();
+        int remaining = 0;
+        foreach (var e in _byId.Values)
+        {
+            var last = e.UpdatedAt ?? DateTimeOffset.MinValue;
+            if (_swept.TryGetValue(e.AccountId, out var swept) && swept > last)
+            {
+                last = swept;
+            }
+            if (now - last < interval)
+            {
+                continue;
+            }
+            if (due.Count < max)
+            {
+                due.Add(e.AccountId);
+            }
+            else
+            {
+                remaining++;
+            }
+        }
+        await ForEachBounded(due, id => GrainFactory.GetGrain<IAccountGrain>(id).Reevaluate());
+        foreach (var id in due)
+        {
+            _swept[id] = now;
+        }
+        return new SweepResult(due.Count, remaining);
+    }
+
+    public async Task<SweepResult> Rescore(int version, int max)
+    {
+        var todo = new List<string>();
+        int remaining = 0;
+        foreach (var id in _byId.Keys)
+        {
+            if (_rescoredVersion.TryGetValue(id, out int v) && v >= version)
+            {
+                continue;
+            }
+            if (todo.Count < max)
+            {
+                todo.Add(id);
+            }
+            else
+            {
+                remaining++;
+            }
+        }
+        await ForEachBounded(todo, id => GrainFactory.GetGrain<IAccountGrain>(id).Reevaluate(version));
+        foreach (var id in todo)
+        {
+            _rescoredVersion[id] = version;
+        }
+        return new SweepResult(todo.Count, remaining);
+    }
+
+    public async Task<ScorePreview[]> Preview(string proposedScorecardJson)
+    {
+        var results = new ScorePreview[_byId.Count];
+        int i = 0;
+        var ids = _byId.Keys.ToArray();
+        await ForEachBounded(ids, async id =>
+        {
+            var preview = await GrainFactory.GetGrain<IAccountGrain>(id).PreviewScore(proposedScorecardJson);
+            results[Interlocked.Increment(ref i) - 1] = preview;
+        });
+        return results;
+    }
+
+    /// <summary>Renewal windows and silence move with the date alone: tell watchlists whose membership flipped.</summary>
+    private void RecheckDateDependentWatchlists(DateOnly before, DateOnly today)
+    {
+        foreach (var w in _watchlists)
+        {
+            if (!WatchlistRules.DependsOnDate(w.Filter))
+            {
+                continue;
+            }
+            foreach (var e in _byId.Values)
+            {
+                bool was = before != default && WatchlistRules.Matches(w.Filter, e, before);
+                bool now = WatchlistRules.Matches(w.Filter, e, today);
+                if (was != now || (before == default && now))
+                {
+                    GrainFactory.GetGrain<IWatchlistGrain>(w.Id).Update(e, now).Ignore();
+                }
+            }
+        }
+    }
+
+    private static async Task ForEachBounded(IReadOnlyList<string> ids, Func<string, Task> action)
+    {
+        var running = new List<Task>(Parallelism);
+        foreach (var id in ids)
+        {
+            running.Add(action(id));
+            if (running.Count >= Parallelism)
+            {
+                var done = await Task.WhenAny(running);
+                running.Remove(done);
+                await done;
+            }
+        }
+        await Task.WhenAll(running);
     }
 
     public async Task Checkpoint()

@@ -16,18 +16,24 @@ public sealed class IngestLifecycle(
     AppliedWatermark watermark,
     Checkpointer checkpointer,
     IngestReadiness readiness,
+    Scorecards.ScorecardRegistry scorecards,
+    Sweeps.SilenceSweeper sweeper,
+    IGrainFactory grains,
     IOptions<CheckpointOptions> options,
     TimeProvider time,
     ILogger<IngestLifecycle> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
     private CancellationTokenSource? _stop;
     private Task? _loop;
+    private Task? _sweeps;
 
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(IngestLifecycle), ServiceLifecycleStage.Active, StartAsync, StopAsync);
 
     private async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Replay must score with the cluster's active scorecard version, not the file's.
+        await scorecards.SyncAsync(grains, initialize: true);
         long checkpoint = await log.GetCheckpointAsync(cancellationToken);
         watermark.Reset(checkpoint);
         long replayed = 0, entries = 0;
@@ -51,6 +57,7 @@ public sealed class IngestLifecycle(
 
         _stop = new CancellationTokenSource();
         _loop = Task.Run(() => LoopAsync(_stop.Token), CancellationToken.None);
+        _sweeps = Task.Run(() => sweeper.RunAsync(_stop.Token), CancellationToken.None);
     }
 
     private async Task LoopAsync(CancellationToken stop)
@@ -63,6 +70,8 @@ public sealed class IngestLifecycle(
                 try
                 {
                     await checkpointer.CheckpointAsync(stop);
+                    // Follow scorecard versions activated through another node.
+                    await scorecards.SyncAsync(grains);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -81,9 +90,20 @@ public sealed class IngestLifecycle(
         if (_stop is not null)
         {
             await _stop.CancelAsync();
-            if (_loop is not null)
+            foreach (var background in new[] { _loop, _sweeps })
             {
-                await _loop;
+                try
+                {
+                    if (background is not null)
+                    {
+                        await background;
+                    }
+                }
+                catch (Exception ex)
+                {
+                    // Whatever ended a background loop, the final checkpoint below must still run.
+                    logger.LogWarning(ex, "A background loop ended with an error");
+                }
             }
         }
         try

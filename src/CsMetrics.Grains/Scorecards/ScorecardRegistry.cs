@@ -39,6 +39,41 @@ public sealed class ScorecardRegistry
 
     public Scorecard Current => Volatile.Read(ref _current);
 
+    private readonly SemaphoreSlim _sync = new(1, 1);
+
+    /// <summary>
+    /// Makes this silo's scorecard the cluster's active one. At first start of a cluster the file's
+    /// scorecard becomes version 1; after that the stored version wins over the file.
+    /// </summary>
+    public async Task SyncAsync(IGrainFactory grains, bool initialize = false)
+    {
+        await _sync.WaitAsync();
+        try
+        {
+            var grain = grains.GetGrain<Contracts.Scorecards.IScorecardGrain>(0);
+            var active = initialize ? await grain.Initialize(SourceJson) : await grain.GetActive();
+            if (active is not null && active.Version != Current.Version)
+            {
+                Use(active);
+            }
+        }
+        finally
+        {
+            _sync.Release();
+        }
+    }
+
+    /// <summary>Refreshes from the cluster if this silo is behind <paramref name="minVersion"/>.</summary>
+    public Task EnsureVersionAsync(IGrainFactory grains, int minVersion) =>
+        Current.Version >= minVersion ? Task.CompletedTask : SyncAsync(grains);
+
+    public void Use(Contracts.Scorecards.ScorecardDocument document)
+    {
+        var card = ScorecardParser.Parse(document.Json, document.Version);
+        SourceJson = document.Json;
+        Volatile.Write(ref _current, card);
+    }
+
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Scorecard> _parsed = new(StringComparer.Ordinal);
 
     /// <summary>A proposed scorecard, parsed once per silo however many accounts preview it.</summary>

@@ -82,7 +82,9 @@ public sealed class WatchlistGrain(TimeProvider time, ILogger<WatchlistGrain> lo
         {
             return Task.CompletedTask;
         }
-        if (_revisions.TryGetValue(entry.AccountId, out long seen) && seen >= entry.Revision)
+        // Older reports are dropped; the same revision again is a date-driven re-check (the
+        // sweep): its membership verdict may differ, and re-applying the same entry is harmless.
+        if (_revisions.TryGetValue(entry.AccountId, out long seen) && seen > entry.Revision)
         {
             return Task.CompletedTask;
         }

@@ -10,7 +10,7 @@ namespace CsMetrics.Server.Live;
 /// follow with consecutive versions. docs/watchlists.md is the protocol.
 /// </summary>
 [Authorize(Policy = Policies.Read)]
-public sealed class WatchlistHub(IGrainFactory grains) : Hub
+public sealed class WatchlistHub(IGrainFactory grains, WatchlistHubBridge bridge) : Hub
 {
     public const string Path = "/hubs/watchlists";
     public const string ChangedMethod = "watchlistChanged";
@@ -39,6 +39,8 @@ public sealed class WatchlistHub(IGrainFactory grains) : Hub
             await Groups.RemoveFromGroupAsync(Context.ConnectionId, GroupOf(watchlistId));
             throw new HubException("Unknown watchlist.");
         }
+        // This node's bridge now delivers the deltas after the snapshot, in order.
+        bridge.Baseline(watchlistId, snapshot.Version);
         subscriptions.Add(watchlistId);
         return snapshot;
     }

@@ -45,6 +45,27 @@ public sealed class WatchlistHubBridge(
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// A client on this node got a snapshot at <paramref name="version"/>: the deltas after it
+    /// are the ones to deliver, in order. Without this, a bridge that has not seen the watchlist
+    /// yet starts its sequence at the first delta to arrive; when a later one overtakes the
+    /// first (one-way messages are unordered), the first would be dropped and the client see a gap.
+    /// </summary>
+    public void Baseline(string watchlistId, long version)
+    {
+        lock (_sequencers)
+        {
+            if (!_sequencers.TryGetValue(watchlistId, out var seq))
+            {
+                _sequencers[watchlistId] = seq = new Sequencer();
+            }
+            foreach (var ready in seq.Baseline(version, time.GetUtcNow()))
+            {
+                _outbox.Writer.TryWrite(ready);
+            }
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var sender = Task.Run(() => SendLoop(stoppingToken), CancellationToken.None);
@@ -156,6 +177,23 @@ public sealed class WatchlistHubBridge(
             }
             _waiting[delta.Version] = delta;
             Release(ready);
+            return ready;
+        }
+
+        /// <summary>Deltas up to <paramref name="version"/> are known to subscribers: wait for the one after it.</summary>
+        public IEnumerable<WatchlistDelta> Baseline(long version, DateTimeOffset now)
+        {
+            var ready = new List<WatchlistDelta>();
+            if (version + 1 > _next)
+            {
+                _next = version + 1;
+                foreach (long stale in _waiting.Keys.Where(v => v < _next).ToList())
+                {
+                    _waiting.Remove(stale);
+                }
+                _waitingSince = now;
+                Release(ready);
+            }
             return ready;
         }
 

@@ -130,6 +130,7 @@ export function describeFilter(def) {
   if (typeof f.maxScore === "number") parts.push(`score ≤ ${score(f.maxScore)}`);
   if (typeof f.minDrop7d === "number") parts.push(`fell ${score(f.minDrop7d)}+ points in 7 days`);
   if (typeof f.renewalWithinDays === "number") parts.push(`renews within ${integer(f.renewalWithinDays)} days`);
+  if (typeof f.minDaysSilent === "number") parts.push(`no usage for ${integer(f.minDaysSilent)}+ days`);
   if (f.owner) parts.push(`owner ${f.owner}`);
   if (f.segment) parts.push(`segment ${f.segment}`);
   return parts.length > 0 ? parts.join(", ") : "all accounts";

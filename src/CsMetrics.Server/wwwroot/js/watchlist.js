@@ -5,7 +5,7 @@ import { h, replace } from "./dom.js";
 import { sparkline } from "./charts.js";
 import * as fmt from "./format.js";
 
-const BUILT_IN_ORDER = ["at-risk", "dropping", "renewals-90d"];
+const BUILT_IN_ORDER = ["at-risk", "dropping", "renewals-90d", "silent"];
 const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
 
 /** Built-ins first (in their documented order), then the saved ones by name. */
@@ -49,7 +49,7 @@ export function comparator(sort) {
 
 /** What the row shows; a change in this means the row flashes. */
 function signature(e) {
-  return JSON.stringify([e.name, e.owner, e.segment, e.score, e.band, e.delta7d, e.renewalDate, e.reason, e.trend]);
+  return JSON.stringify([e.name, e.owner, e.segment, e.score, e.band, e.delta7d, e.renewalDate, e.reason, e.trend, e.overridden]);
 }
 
 export function bandChip(band, extraClass) {
@@ -354,7 +354,8 @@ class LiveTable {
       h("th", { scope: "row", class: "col-account" },
         h("a", { href: accountHref(e.accountId), class: "account-link" }, e.name || e.accountId),
         e.name && e.name !== e.accountId ? h("span", { class: "account-id muted" }, e.accountId) : null),
-      h("td", { class: "col-band" }, bandChip(e.band)),
+      h("td", { class: "col-band" }, bandChip(e.band),
+        e.overridden ? h("span", { class: "override-tag", title: "Set by a manual override; the account page shows why" }, "override") : null),
       h("td", { class: "col-score numeric" }, h("span", { class: "score-value" }, fmt.score(e.score))),
       h("td", { class: "col-delta" },
         h("span", { class: "delta-cell" },
