@@ -2,7 +2,7 @@ using CsMetrics.Server.Hosting;
 
 // The whole product in one process: the Orleans silo, the HTTP API and (later) the hub and the
 // dashboard. Configuration: docs/configuration.md (CSMETRICS_* variables, --urls, appsettings).
-var builder = WebApplication.CreateBuilder(DemoSwitch.Extract(args));
+var builder = WebApplication.CreateBuilder(HostPaths.Options(DemoSwitch.Extract(args)));
 
 builder.AddCsMetricsServer();
 

@@ -5,6 +5,25 @@ using Microsoft.AspNetCore.Authentication;
 
 namespace CsMetrics.Server.Hosting;
 
+/// <summary>
+/// The dashboard's files: <c>wwwroot</c> under the working directory when run from the project
+/// (<c>dotnet run</c>), else the copy next to the dll, so the server works from any folder.
+/// </summary>
+public static class HostPaths
+{
+    public static WebApplicationOptions Options(string[] args)
+    {
+        string? webRoot = null;
+        if (Environment.GetEnvironmentVariable("ASPNETCORE_WEBROOT") is null
+            && !Directory.Exists(Path.Combine(Directory.GetCurrentDirectory(), "wwwroot"))
+            && Directory.Exists(Path.Combine(AppContext.BaseDirectory, "wwwroot")))
+        {
+            webRoot = Path.Combine(AppContext.BaseDirectory, "wwwroot");
+        }
+        return new WebApplicationOptions { Args = args, WebRootPath = webRoot };
+    }
+}
+
 /// <summary><c>--demo</c> is a bare switch, which the command-line configuration provider cannot read.</summary>
 public static class DemoSwitch
 {
@@ -61,11 +80,16 @@ public static class ServerSetup
 
     public static WebApplication UseCsMetricsPipeline(this WebApplication app)
     {
-        app.UseExceptionHandler();
+        // A malformed query or body is the client's error (400), never a 500 — also in Development.
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = ex => ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+        });
         app.UseStatusCodePages();
         app.UseSecurityHeaders();
         app.UseDefaultFiles();
-        app.UseStaticFiles();
+        // Revalidate on every load (a 304 mostly): after an upgrade no browser mixes old and new modules.
+        app.UseStaticFiles(new StaticFileOptions { OnPrepareResponse = ctx => ctx.Context.Response.Headers.CacheControl = "no-cache" });
         app.UseAuthentication();
         app.UseAuthorization();
         // Resolve the key store at start so a generated key is created (and its place logged) at once.
