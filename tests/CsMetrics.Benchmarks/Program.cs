@@ -1,0 +1,15 @@
+using CsMetrics.Benchmarks;
+
+// dotnet run -c Release --project tests/CsMetrics.Benchmarks -- sweep [--accounts 100000]
+string scenario = args.FirstOrDefault() ?? "help";
+int accounts = args.SkipWhile(a => a != "--accounts").Skip(1).Select(int.Parse).FirstOrDefault(100_000);
+
+switch (scenario)
+{
+    case "sweep":
+        await SweepBenchmark.RunAsync(accounts);
+        break;
+    default:
+        Console.WriteLine("scenarios: sweep [--accounts N]");
+        break;
+}
