@@ -13,7 +13,8 @@ public sealed record AccountView(
     HealthView Health,
     ScoreChange[] RecentChanges,
     DateTimeOffset? LastSignalAt,
-    OverrideAudit[] OverrideAudit);
+    OverrideAudit[] OverrideAudit,
+    SignalSummary[] RecentSignals);
 
 [GenerateSerializer, Immutable, Alias("csm.SignalCounts")]
 public sealed record SignalCounts(long Usage, long Ticket, long Survey, long Revenue)
@@ -84,3 +85,7 @@ public sealed record OverrideAudit(string Action, string? Band, double? Score, s
 
 [GenerateSerializer, Immutable, Alias("csm.ScorePreview")]
 public sealed record ScorePreview(string AccountId, double? Before, string? BandBefore, double? After, string? BandAfter);
+
+/// <summary>One of an account's latest applied signals, described for people (no free-text fields).</summary>
+[GenerateSerializer, Immutable, Alias("csm.SignalSummary")]
+public sealed record SignalSummary(string Id, string Type, DateTimeOffset Timestamp, DateTimeOffset AppliedAt, string Summary);

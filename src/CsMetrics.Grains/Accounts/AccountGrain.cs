@@ -21,6 +21,7 @@ public sealed class AccountGrain : Grain, IAccountGrain
 {
     public const int RecentChangesKept = 20;
     public const int OverrideAuditKept = 100;
+    public const int RecentSignalsKept = 20;
 
     private readonly IPersistentState<AccountGrainState> _state;
     private readonly ScorecardRegistry _scorecards;
@@ -73,6 +74,9 @@ public sealed class AccountGrain : Grain, IAccountGrain
 
     public async Task<ApplyResult> Apply(SignalBatch batch)
     {
+        // Never score with a scorecard older than the one this account already has (a silo
+        // that has not yet heard of a new version refreshes first).
+        await _scorecards.EnsureVersionAsync(GrainFactory, _state.State.ScorecardVersion);
         var card = Card();
         var now = _time.GetUtcNow();
         int accepted = 0, duplicates = 0;
@@ -85,9 +89,12 @@ public sealed class AccountGrain : Grain, IAccountGrain
             }
             accepted++;
             Rescore(card, signal, null, now);
+            RememberSignal(signal, now);
         }
 
-        if (accepted > 0)
+        // A busy account may never be due for a sweep: its signals lift an expired override too.
+        bool expired = ExpireOverride(now);
+        if (accepted > 0 || expired)
         {
             MarkDirty();
             await ReportToIndex();
@@ -104,13 +111,8 @@ public sealed class AccountGrain : Grain, IAccountGrain
         }
         await _scorecards.EnsureVersionAsync(GrainFactory, minScorecardVersion);
         var now = _time.GetUtcNow();
-        bool changed = false;
-        if (_state.State.Override is { } o && o.ExpiresAt <= now)
-        {
-            Audit("expired", o.Band, o.Score, o.Reason, o.ExpiresAt, "system", now);
-            _state.State.Override = null;
-            changed = true;
-        }
+        var recordedBefore = _state.State.RecentChanges;
+        bool changed = ExpireOverride(now);
         var card = Card();
         if (_aggregates.LastSignalAt is not null)
         {
@@ -119,9 +121,35 @@ public sealed class AccountGrain : Grain, IAccountGrain
                 : null;
             changed |= Rescore(card, null, cause, now);
         }
-        MarkDirty();
+        // Only a recorded change is worth a write: a sweep of a quiet account costs no I/O.
+        if (changed || !ReferenceEquals(recordedBefore, _state.State.RecentChanges))
+        {
+            MarkDirty();
+        }
         await ReportToIndex();
         return changed;
+    }
+
+    /// <summary>Lifts (and audits) the override once it has expired; true if it did.</summary>
+    private bool ExpireOverride(DateTimeOffset now)
+    {
+        if (_state.State.Override is not { } o || o.ExpiresAt > now)
+        {
+            return false;
+        }
+        Audit("expired", o.Band, o.Score, o.Reason, o.ExpiresAt, "system", now);
+        _state.State.Override = null;
+        return true;
+    }
+
+    private void RememberSignal(Signal signal, DateTimeOffset now)
+    {
+        var recent = _state.State.RecentSignals;
+        if (recent.Count >= RecentSignalsKept)
+        {
+            recent.RemoveAt(0);
+        }
+        recent.Add(new SignalSummary(signal.Id, SignalNames.Of(signal.Type), signal.Timestamp, now, ChangeReason.DescribeSignal(signal)));
     }
 
     /// <summary>Re-evaluates the score; records an explanation when anything visible moved. True if score or band changed.</summary>
@@ -448,7 +476,7 @@ public sealed class AccountGrain : Grain, IAccountGrain
             ScoreTrend.Delta(s.DailyCloses, s.FirstScore, s.Score, today, 7),
             ScoreTrend.Delta(s.DailyCloses, s.FirstScore, s.Score, today, 30));
         return new AccountView(AccountId, p?.Name, p?.Owner, p?.Segment, p?.Seats ?? 0, p?.RenewalDate, counts, health,
-            s.RecentChanges, _aggregates.LastSignalAt, [.. s.OverrideAudit]);
+            s.RecentChanges, _aggregates.LastSignalAt, [.. s.OverrideAudit], [.. Enumerable.Reverse(s.RecentSignals)]);
     }
 
     private ComponentView[] EmptyComponents() =>

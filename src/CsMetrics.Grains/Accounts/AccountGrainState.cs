@@ -29,6 +29,8 @@ public sealed class AccountGrainState
     [Id(12)] public List<HistoryPoint> RecentPoints { get; set; } = [];
     [Id(13)] public OverrideView? Override { get; set; }
     [Id(14)] public List<OverrideAudit> OverrideAudit { get; set; } = [];
+    /// <summary>The latest applied signals, newest last (for the account page).</summary>
+    [Id(15)] public List<SignalSummary> RecentSignals { get; set; } = [];
 }
 
 /// <summary>The last score of a day on which it changed, with its band and scorecard version.</summary>

@@ -18,6 +18,7 @@ public sealed class IngestLifecycle(
     IngestReadiness readiness,
     Scorecards.ScorecardRegistry scorecards,
     Sweeps.SilenceSweeper sweeper,
+    Scorecards.ScorecardRescorer rescorer,
     IGrainFactory grains,
     IOptions<CheckpointOptions> options,
     TimeProvider time,
@@ -54,10 +55,29 @@ public sealed class IngestLifecycle(
             await checkpointer.CheckpointAsync(cancellationToken);
         }
         readiness.MarkReady();
+        await ResumeRescoreAsync();
 
         _stop = new CancellationTokenSource();
         _loop = Task.Run(() => LoopAsync(_stop.Token), CancellationToken.None);
         _sweeps = Task.Run(() => sweeper.RunAsync(_stop.Token), CancellationToken.None);
+    }
+
+    /// <summary>A re-score cut short by a stop or crash carries on at the next start.</summary>
+    private async Task ResumeRescoreAsync()
+    {
+        try
+        {
+            var progress = await grains.GetGrain<Contracts.Scorecards.IScorecardGrain>(0).GetProgress();
+            if (progress is { Finished: false } p && p.Version == scorecards.Current.Version)
+            {
+                logger.LogInformation("Resuming the re-score with scorecard v{Version}", p.Version);
+                _ = rescorer.RunAsync(p.Version);
+            }
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Could not check for an unfinished re-score");
+        }
     }
 
     private async Task LoopAsync(CancellationToken stop)

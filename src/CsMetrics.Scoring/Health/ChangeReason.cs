@@ -15,7 +15,10 @@ public static class ChangeReason
         {
             return cause;
         }
-        return $"{cause}: {componentName} {Format(before)} → {Format(after)}";
+        // A component seen for the first time reads "support now 40", not "support – → 40".
+        return before is null && after is not null
+            ? $"{cause}: {componentName} now {Format(after)}"
+            : $"{cause}: {componentName} {Format(before)} → {Format(after)}";
     }
 
     public static string DescribeSignal(Signal s) => s.Type switch

@@ -119,6 +119,10 @@ public static class WatchlistsApi
             {
                 errors.Add("filter.minDrop7d must be within 0–100 (points of fall)");
             }
+            if (f.MinDaysSilent is < 1 or > 3660)
+            {
+                errors.Add("filter.minDaysSilent must be within 1–3660");
+            }
             if (f.RenewalWithinDays is < 0 or > 3660)
             {
                 errors.Add("filter.renewalWithinDays must be within 0–3660");

@@ -122,6 +122,7 @@ public static class ServerSetup
         Alias("CSMETRICS_GATEWAY_PORT", "CsMetrics:GatewayPort");
         Alias("CSMETRICS_SCORECARD", "CsMetrics:Scorecard:Path");
         Alias("CSMETRICS_PRIMARY_SILO_PORT", "CsMetrics:PrimarySiloPort");
+        Alias("CSMETRICS_SWEEP_INTERVAL", "CsMetrics:Sweep:Interval");
         return map;
     }
 }

@@ -98,7 +98,7 @@ public sealed class AccountGrainTests(ClusterFixture fixture)
         Assert.Equal("green", first.BandAfter);
         Assert.Equal(new ComponentChange("engagement", null, 100), first.Component("engagement"));
         Assert.Equal(new ComponentChange("adoption", null, 25), first.Component("adoption"));
-        Assert.Equal("usage of reports.export: engagement – → 100", first.Reason);
+        Assert.Equal("usage of reports.export: engagement now 100", first.Reason);
 
         Assert.NotNull(view.Health.Explanation);
         Assert.Equal("u2", view.Health.Explanation.SignalId);

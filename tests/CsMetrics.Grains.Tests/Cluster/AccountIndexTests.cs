@@ -86,7 +86,7 @@ public sealed class AccountIndexTests(ClusterFixture fixture)
         Assert.Equal(("D", olivia, ent, 0.0, "red"), (d.Name, d.Owner, d.Segment, d.Score!.Value, d.Band));
         Assert.Null(d.RenewalDate);
         Assert.Equal(now, d.UpdatedAt);
-        Assert.Equal("MRR went to 0 (churned): revenue – → 0", d.Reason);
+        Assert.Equal("MRR went to 0 (churned): revenue now 0", d.Reason);
         Assert.Equal(new[] { 0.0 }, d.Trend);
         Assert.Null(d.LastUsageAt);
         Assert.True(d.Revision > 0);

@@ -29,7 +29,7 @@ public class ChangeReasonTests
     public void Without_a_signal_or_component()
     {
         Assert.Equal("re-evaluated", ChangeReason.Describe(null, null, null, null));
-        Assert.Equal("scorecard v2: revenue – → 75.5", ChangeReason.Describe(null, "revenue", null, 75.5, "scorecard v2"));
+        Assert.Equal("scorecard v2: revenue now 75.5", ChangeReason.Describe(null, "revenue", null, 75.5, "scorecard v2"));
         Assert.Equal("usage", ChangeReason.Describe(Usage(T0), null, 1, 2));
     }
 

@@ -293,6 +293,9 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture, ITestOutputH
         await Expect(page.Locator(".changes .change").First).ToContainTextAsync(new Regex("ticket|NPS|MRR", RegexOptions.IgnoreCase));
         await Expect(page.Locator(".panel-history")).ToBeVisibleAsync();
         await Expect(page.Locator(".panel-history .chart-area .loading")).ToHaveCountAsync(0);
+        // The signals that did it, newest first.
+        await Expect(page.Locator(".signals .signal").First).ToBeVisibleAsync();
+        await Expect(page.Locator(".panel-signals")).ToContainTextAsync(new Regex("ticket|NPS|MRR", RegexOptions.IgnoreCase));
         await SaveScreenshotAsync(page, "account.png", copyToDocs: false);
 
         // Sign out returns to the key prompt and forgets the key.

@@ -88,7 +88,8 @@ function render(root, view, scorecard, back, reload, signal, isDisposed) {
     componentsPanel(health.components ?? [], scorecard),
     detailsPanel(view),
     historyPanel(view.accountId, scorecard, signal, isDisposed),
-    changesPanel(view.recentChanges ?? []));
+    changesPanel(view.recentChanges ?? []),
+    signalsPanel(view.recentSignals ?? []));
 
   replace(root, h("section", { class: "account-view", attrs: { "aria-labelledby": "view-title" } }, backLink(back), header, grid));
   document.title = `${title} · CsMetrics`;
@@ -235,6 +236,20 @@ function historyPanel(accountId, scorecard, signal, isDisposed) {
   return panel("Score history", "history",
     h("div", { class: "segmented", attrs: { role: "group", "aria-label": "History range" } }, buttons),
     chartArea);
+}
+
+/** The latest signals the account applied, newest first (the server keeps the last 20). */
+function signalsPanel(signals) {
+  if (signals.length === 0) {
+    return panel("Recent signals", "signals", h("p", { class: "muted" }, "No signals yet."));
+  }
+  return panel("Recent signals", "signals",
+    h("ol", { class: "signals" }, signals.map((s) =>
+      h("li", { class: "signal" },
+        h("span", { class: ["signal-type", `signal-type-${["usage", "ticket", "survey", "revenue"].includes(s.type) ? s.type : "other"}`] }, fmt.capitalize(s.type)),
+        " ",
+        h("span", { class: "signal-summary" }, s.summary),
+        h("span", { class: "signal-meta muted" }, " · ", relativeTime(s.timestamp), " · ", h("code", null, s.id))))));
 }
 
 function changesPanel(changes) {
