@@ -56,16 +56,23 @@ public static class SweepBenchmark
                 {
                     await ingestor.IngestAsync([.. batch]);
                     batch.Clear();
+                    if (i % 10_000 < 1500)
+                    {
+                        Console.WriteLine($"  {i:N0} accounts after {load.Elapsed.TotalSeconds:F1} s");
+                    }
                 }
             }
             if (batch.Count > 0)
             {
                 await ingestor.IngestAsync([.. batch]);
             }
+            Console.WriteLine($"ingested {accounts * 3:N0} signals in {load.Elapsed.TotalSeconds:F1} s; waiting for the index");
             // Index updates are one-way: wait until every account is listed.
-            while ((await Task.WhenAll(Enumerable.Range(0, AccountIndex.ShardCount).Select(s => grains.GetGrain<IAccountIndexShard>(s).Count()))).Sum() < accounts)
+            int listed;
+            while ((listed = (await Task.WhenAll(Enumerable.Range(0, AccountIndex.ShardCount).Select(s => grains.GetGrain<IAccountIndexShard>(s).Count()))).Sum()) < accounts)
             {
-                await Task.Delay(100);
+                Console.WriteLine($"  listed {listed:N0} after {load.Elapsed.TotalSeconds:F1} s");
+                await Task.Delay(2000);
             }
             load.Stop();
 

@@ -64,8 +64,10 @@ public interface IAccountIndexShard : IGrainWithIntegerKey
     /// <paramref name="interval"/> (silence lowers scores only if someone looks), and re-checks
     /// date-dependent watchlists when the day changed. Call again while it reports more due.
     /// </summary>
+    /// <remarks>Accounts woken since <paramref name="roundStart"/> are never due again in the same round,
+    /// so a round ends however short the interval.</remarks>
     [Alias("Sweep")]
-    Task<SweepResult> Sweep(TimeSpan interval, int max);
+    Task<SweepResult> Sweep(TimeSpan interval, int max, DateTimeOffset? roundStart = null);
 
     /// <summary>Re-scores up to <paramref name="max"/> accounts not yet scored with <paramref name="version"/>.</summary>
     [Alias("Rescore")]

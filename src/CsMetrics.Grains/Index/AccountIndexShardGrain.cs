@@ -122,9 +122,10 @@ public sealed class AccountIndexShardGrain(
 
     public Task<int> Count() => Task.FromResult(_byId.Count);
 
-    public async Task<SweepResult> Sweep(TimeSpan interval, int max)
+    public async Task<SweepResult> Sweep(TimeSpan interval, int max, DateTimeOffset? roundStart = null)
     {
         var now = time.GetUtcNow();
+        var round = roundStart ?? now;
         var today = DateOnly.FromDateTime(now.UtcDateTime);
         if (today != _lastSweepDay)
         {
@@ -141,7 +142,7 @@ public sealed class AccountIndexShardGrain(
             {
                 last = swept;
             }
-            if (now - last < interval)
+            if (now - last < interval || (_swept.TryGetValue(e.AccountId, out var thisRound) && thisRound >= round))
             {
                 continue;
             }

@@ -31,13 +31,14 @@ public sealed class SilenceSweeper(IGrainFactory grains, IOptions<SweepOptions> 
     {
         var o = options.Value;
         var started = Stopwatch.GetTimestamp();
+        var round = time.GetUtcNow();
         int touched = 0;
         await Task.WhenAll(Enumerable.Range(0, AccountIndex.ShardCount).Select(async shard =>
         {
             var grain = grains.GetGrain<IAccountIndexShard>(shard);
             while (!cancellationToken.IsCancellationRequested)
             {
-                var result = await grain.Sweep(o.Interval, o.ChunkSize);
+                var result = await grain.Sweep(o.Interval, o.ChunkSize, round);
                 Interlocked.Add(ref touched, result.Touched);
                 if (result.Remaining == 0)
                 {

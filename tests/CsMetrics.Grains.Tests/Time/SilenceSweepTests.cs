@@ -86,6 +86,12 @@ public sealed class SilenceSweepTests(SweepClusterFixture fixture) : IClassFixtu
         Assert.Equal(known, drained.Touched);
         Assert.Equal(0, (await fixture.Sweeper(Hourly).SweepOnceAsync()).Touched);
 
+        // However short the interval, a round wakes each account once and ends (chunks of one
+        // would otherwise find the accounts they just woke due again, forever).
+        fixture.Time.Advance(TimeSpan.FromSeconds(1));
+        var oneRound = await fixture.Sweeper(TimeSpan.Zero, chunkSize: 1).SweepOnceAsync();
+        Assert.Equal(known, oneRound.Touched);
+
         // 90 minutes later the other account's score changes; 30 minutes after that the sweep runs.
         fixture.Time.Advance(TimeSpan.FromMinutes(90));
         var recentAt = fixture.Time.GetUtcNow();
