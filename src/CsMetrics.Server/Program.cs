@@ -10,11 +10,15 @@ var app = builder.Build();
 
 app.UseCsMetricsPipeline();
 app.MapHealthApi();
-app.MapSignalsApi();
-app.MapAccountsApi();
-app.MapAccountTimeApi();
-app.MapScorecardApi();
-app.MapWatchlistsApi();
+
+// Every API route shares the per-key request budget.
+var api = app.MapGroup("").RequireRateLimiting(RateLimits.Policy);
+api.MapSignalsApi();
+api.MapAccountsApi();
+api.MapAccountTimeApi();
+api.MapScorecardApi();
+api.MapWatchlistsApi();
+api.MapKeysApi();
 
 app.Run();
 

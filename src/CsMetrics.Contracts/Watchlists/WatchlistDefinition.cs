@@ -48,7 +48,15 @@ public sealed record WatchlistEntry(
 public sealed record WatchlistSnapshot(string WatchlistId, string Name, long Version, WatchlistEntry[] Entries);
 
 [GenerateSerializer, Immutable, Alias("csm.WatchlistChange")]
-public sealed record WatchlistChange(string Op, string AccountId, WatchlistEntry? Entry);
+/// <remarks>
+/// <see cref="PreviousOwner"/> (the row's owner before this change, if it was shown) lets a node
+/// route the change to hub clients restricted to one owner; it is not sent to clients.
+/// </remarks>
+public sealed record WatchlistChange(
+    string Op,
+    string AccountId,
+    WatchlistEntry? Entry,
+    [property: System.Text.Json.Serialization.JsonIgnore] string? PreviousOwner = null);
 
 /// <summary>One push: <see cref="Version"/> is exactly one more than the previous push of this watchlist.</summary>
 [GenerateSerializer, Immutable, Alias("csm.WatchlistDelta")]

@@ -180,12 +180,12 @@ public sealed class WatchlistGrain(TimeProvider time, ILogger<WatchlistGrain> lo
         {
             if (!old.Remove(e.AccountId, out var previous) || !previous.LooksSame(e))
             {
-                changes.Add(new WatchlistChange("upsert", e.AccountId, e));
+                changes.Add(new WatchlistChange("upsert", e.AccountId, e, previous?.Owner));
             }
         }
-        foreach (var gone in old.Keys)
+        foreach (var (gone, previous) in old)
         {
-            changes.Add(new WatchlistChange("remove", gone, null));
+            changes.Add(new WatchlistChange("remove", gone, null, previous.Owner));
         }
         return changes;
     }

@@ -29,7 +29,7 @@ public static class AccountTimeApi
     }
 
     private static async Task<Results<Ok<HistoryResponse>, ProblemHttpResult>> HistoryAsync(
-        string accountId, DateTimeOffset? from, DateTimeOffset? to, IGrainFactory grains, TimeProvider time)
+        string accountId, DateTimeOffset? from, DateTimeOffset? to, IGrainFactory grains, TimeProvider time, ClaimsPrincipal user)
     {
         accountId = AccountsApi.FromRoute(accountId);
         var now = time.GetUtcNow();
@@ -44,7 +44,7 @@ public static class AccountTimeApi
             return TypedResults.Problem(title: "Account not found", statusCode: 404);
         }
         var grain = grains.GetGrain<IAccountGrain>(accountId);
-        if (await grain.GetView() is null)
+        if (await grain.GetView() is not { } view || !user.MaySee(view.Owner))
         {
             return TypedResults.Problem(title: "Account not found", statusCode: 404);
         }

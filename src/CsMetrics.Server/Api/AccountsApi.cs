@@ -66,7 +66,7 @@ public static class AccountsApi
         return TypedResults.Ok(view);
     }
 
-    private static async Task<Results<Ok<AccountView>, ProblemHttpResult>> GetAsync(string accountId, IGrainFactory grains)
+    private static async Task<Results<Ok<AccountView>, ProblemHttpResult>> GetAsync(string accountId, IGrainFactory grains, System.Security.Claims.ClaimsPrincipal user)
     {
         accountId = FromRoute(accountId);
         if (!ValidAccountId(accountId))
@@ -74,14 +74,23 @@ public static class AccountsApi
             return TypedResults.Problem(title: "Account not found", statusCode: 404);
         }
         var view = await grains.GetGrain<IAccountGrain>(accountId).GetView();
-        return view is null
+        // Another CSM's account does not exist for an owner-restricted key (404, not 403: no hint).
+        return view is null || !user.MaySee(view.Owner)
             ? TypedResults.Problem(title: "Account not found", detail: $"No account '{accountId}' has been registered or sent a signal.", statusCode: 404)
             : TypedResults.Ok(view);
     }
 
     private static async Task<Results<Ok<AccountList>, ProblemHttpResult>> ListAsync(
-        IGrainFactory grains, string? owner, string? segment, string? band, int? limit, int? offset)
+        IGrainFactory grains, System.Security.Claims.ClaimsPrincipal user, string? owner, string? segment, string? band, int? limit, int? offset)
     {
+        if (user.OwnerRestriction() is { } restricted)
+        {
+            if (owner is not null && owner != restricted)
+            {
+                return TypedResults.Ok(new AccountList(0, offset ?? 0, limit ?? DefaultPageSize, []));
+            }
+            owner = restricted;
+        }
         int take = limit ?? DefaultPageSize;
         int skip = offset ?? 0;
         if (take is < 1 or > MaxPageSize || skip < 0 || skip > 1_000_000)

@@ -32,7 +32,7 @@ public static class WatchlistsApi
         return app;
     }
 
-    private static async Task<Results<Ok<WatchlistView>, ProblemHttpResult>> GetAsync(string id, IGrainFactory grains)
+    private static async Task<Results<Ok<WatchlistView>, ProblemHttpResult>> GetAsync(string id, IGrainFactory grains, System.Security.Claims.ClaimsPrincipal user)
     {
         if (WatchlistIds.IsValid(id))
         {
@@ -41,7 +41,8 @@ public static class WatchlistsApi
             var snapshot = definition is null ? null : await grains.GetGrain<IWatchlistGrain>(id).GetSnapshot();
             if (definition is not null && snapshot is not null)
             {
-                return TypedResults.Ok(new WatchlistView(id, snapshot.Name, snapshot.Version, definition.Sort, snapshot.Entries));
+                var entries = user.OwnerRestriction() is { } owner ? snapshot.Entries.Where(e => e.Owner == owner).ToArray() : snapshot.Entries;
+                return TypedResults.Ok(new WatchlistView(id, snapshot.Name, snapshot.Version, definition.Sort, entries));
             }
         }
         return TypedResults.Problem(title: "Watchlist not found", statusCode: 404);

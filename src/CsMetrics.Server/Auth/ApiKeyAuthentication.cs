@@ -18,6 +18,8 @@ public sealed class ApiKeyAuthenticationHandler(
 {
     public const string SchemeName = "ApiKey";
     public const string ScopeClaim = "scope";
+    public const string KeyIdClaim = "key_id";
+    public const string OwnerClaim = "owner";
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -32,7 +34,11 @@ public sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.Fail("Unknown API key."));
         }
 
-        var claims = new List<Claim> { new(ClaimTypes.Name, info.Name) };
+        var claims = new List<Claim> { new(ClaimTypes.Name, info.Name), new(KeyIdClaim, info.Id) };
+        if (info.Owner is { } owner)
+        {
+            claims.Add(new Claim(OwnerClaim, owner));
+        }
         foreach (var scope in Enum.GetValues<ApiScope>())
         {
             if (scope != ApiScope.None && info.Scopes.HasFlag(scope))
@@ -85,6 +91,18 @@ public sealed class ApiKeyAuthenticationHandler(
             ProblemDetails = { Status = status, Title = title, Detail = detail },
         });
     }
+}
+
+public static class KeyClaims
+{
+    /// <summary>The CSM this key is restricted to, or null when it sees every account.</summary>
+    public static string? OwnerRestriction(this ClaimsPrincipal user) => user.FindFirst(ApiKeyAuthenticationHandler.OwnerClaim)?.Value;
+
+    public static string? KeyId(this ClaimsPrincipal user) => user.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)?.Value;
+
+    /// <summary>Whether this key may see an account of <paramref name="accountOwner"/>.</summary>
+    public static bool MaySee(this ClaimsPrincipal user, string? accountOwner) =>
+        user.OwnerRestriction() is not { } owner || owner == accountOwner;
 }
 
 /// <summary>The three policies: admin can do everything, so it satisfies the other two.</summary>

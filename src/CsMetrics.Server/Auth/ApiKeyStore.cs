@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using CsMetrics.Contracts.Keys;
 using CsMetrics.Server.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -14,19 +15,22 @@ public enum ApiScope
     Admin = 4,
 }
 
-public sealed record ApiKeyInfo(string Name, ApiScope Scopes);
+/// <summary>What a key may do. <see cref="Owner"/> restricts reads to one CSM's accounts.</summary>
+public sealed record ApiKeyInfo(string Id, string Name, ApiScope Scopes, string? Owner, bool Managed);
 
 /// <summary>
-/// The API keys this server accepts. Keys are held only as SHA-256 hashes: a presented key is
-/// hashed and looked up, so no comparison ever runs over the secret itself, and a memory dump
-/// shows no usable key. Keys come from CSMETRICS_API_KEYS; with none configured, an admin key
-/// is generated at first start and stored (only) in the data folder.
+/// The API keys this server accepts: those of CSMETRICS_API_KEYS (or the generated admin key)
+/// and those managed through <c>/api/v1/keys</c>, which live (as hashes) in the
+/// <see cref="IApiKeyRegistry"/> grain and are cached here. Keys are held only as SHA-256 hashes:
+/// a presented key is hashed and looked up by hash, so no comparison ever runs over the secret
+/// itself (nothing to time), and a memory dump shows no usable key.
 /// </summary>
 public sealed class ApiKeyStore
 {
     public const string GeneratedKeyFile = "admin.key";
 
-    private readonly Dictionary<string, ApiKeyInfo> _byHash = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ApiKeyInfo> _configured = new(StringComparer.Ordinal);
+    private volatile Dictionary<string, ApiKeyInfo> _managed = new(StringComparer.Ordinal);
 
     public ApiKeyStore(IOptions<CsMetricsOptions> options, ILogger<ApiKeyStore> logger)
     {
@@ -43,7 +47,8 @@ public sealed class ApiKeyStore
                 }
                 var scopes = ParseScopes(entry[(colon + 1)..]) ?? throw new InvalidOperationException(
                     $"CSMETRICS_API_KEYS entry #{n + 1} has an unknown scope; use ingest, read, admin joined by '+'.");
-                Add(entry[..colon], new ApiKeyInfo($"env-{++n}", scopes));
+                n++;
+                _configured[Hash(entry[..colon])] = new ApiKeyInfo($"env-{n}", $"env-{n}", scopes, null, Managed: false);
             }
             logger.LogInformation("Loaded {Count} API keys from configuration", n);
             return;
@@ -54,7 +59,7 @@ public sealed class ApiKeyStore
         string path = Path.Combine(dir, GeneratedKeyFile);
         if (!File.Exists(path))
         {
-            string key = "csm_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+            string key = NewSecret();
             File.WriteAllText(path, key + "\n");
             if (!OperatingSystem.IsWindows())
             {
@@ -66,13 +71,35 @@ public sealed class ApiKeyStore
         {
             logger.LogInformation("No CSMETRICS_API_KEYS configured: using the admin API key stored in {Path}", path);
         }
-        Add(File.ReadAllText(path).Trim(), new ApiKeyInfo("generated-admin", ApiScope.Admin));
+        _configured[Hash(File.ReadAllText(path).Trim())] = new ApiKeyInfo("generated-admin", "generated-admin", ApiScope.Admin, null, Managed: false);
     }
 
-    public void Add(string key, ApiKeyInfo info) => _byHash[Hash(key)] = info;
+    public ApiKeyInfo? Find(string presentedKey)
+    {
+        if (presentedKey.Length is 0 or > 512)
+        {
+            return null;
+        }
+        string hash = Hash(presentedKey);
+        return _configured.TryGetValue(hash, out var info) || _managed.TryGetValue(hash, out info) ? info : null;
+    }
 
-    public ApiKeyInfo? Find(string presentedKey) =>
-        _byHash.TryGetValue(Hash(presentedKey), out var info) ? info : null;
+    public IEnumerable<ApiKeyInfo> Configured => _configured.Values;
+
+    /// <summary>Replaces the cached managed keys; returns the ids that disappeared (revoked).</summary>
+    public IReadOnlyList<string> UseManaged(IEnumerable<StoredApiKey> keys)
+    {
+        var next = new Dictionary<string, ApiKeyInfo>(StringComparer.Ordinal);
+        foreach (var k in keys)
+        {
+            next[k.Hash] = new ApiKeyInfo(k.Id, k.Name, ParseScopes(string.Join('+', k.Scopes)) ?? ApiScope.None, k.Owner, Managed: true);
+        }
+        var gone = _managed.Values.Select(v => v.Id).Except(next.Values.Select(v => v.Id)).ToList();
+        _managed = next;
+        return gone;
+    }
+
+    public static string NewSecret() => "csm_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
 
     public static string Hash(string key) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 

@@ -57,6 +57,10 @@ public static class ServerSetup
         });
 
         builder.Services.AddSingleton<ApiKeyStore>();
+        builder.Services.AddSingleton<HubConnections>();
+        builder.Services.AddSingleton<ApiKeySync>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ApiKeySync>());
+        builder.Services.AddCsMetricsRateLimits(builder.Configuration);
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorization(Policies.Add);
@@ -91,6 +95,7 @@ public static class ServerSetup
         // Revalidate on every load (a 304 mostly): after an upgrade no browser mixes old and new modules.
         app.UseStaticFiles(new StaticFileOptions { OnPrepareResponse = ctx => ctx.Context.Response.Headers.CacheControl = "no-cache" });
         app.UseAuthentication();
+        app.UseRateLimiter();
         app.UseAuthorization();
         // Resolve the key store at start so a generated key is created (and its place logged) at once.
         app.Services.GetRequiredService<ApiKeyStore>();

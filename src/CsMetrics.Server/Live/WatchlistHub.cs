@@ -10,7 +10,7 @@ namespace CsMetrics.Server.Live;
 /// follow with consecutive versions. docs/watchlists.md is the protocol.
 /// </summary>
 [Authorize(Policy = Policies.Read)]
-public sealed class WatchlistHub(IGrainFactory grains, WatchlistHubBridge bridge) : Hub
+public sealed class WatchlistHub(IGrainFactory grains, WatchlistHubBridge bridge, HubConnections connections) : Hub
 {
     public const string Path = "/hubs/watchlists";
     public const string ChangedMethod = "watchlistChanged";
@@ -18,6 +18,27 @@ public sealed class WatchlistHub(IGrainFactory grains, WatchlistHubBridge bridge
     public const int MaxSubscriptionsPerConnection = 20;
 
     public static string GroupOf(string watchlistId) => "wl:" + watchlistId;
+
+    /// <summary>Connections of a key restricted to one owner get that owner's rows only.</summary>
+    public static string GroupOf(string watchlistId, string? owner) =>
+        owner is null ? GroupOf(watchlistId) : $"wl:{watchlistId}|owner:{owner}";
+
+    public override Task OnConnectedAsync()
+    {
+        if (Context.User?.KeyId() is { } keyId)
+        {
+            connections.Add(keyId, Context);
+        }
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        connections.Remove(Context.ConnectionId);
+        return Task.CompletedTask;
+    }
+
+    private string? Owner => Context.User?.OwnerRestriction();
 
     public async Task<WatchlistSnapshot> Subscribe(string watchlistId)
     {
@@ -32,12 +53,21 @@ public sealed class WatchlistHub(IGrainFactory grains, WatchlistHubBridge bridge
         }
         // Join the group first, then read the snapshot: a delta published in between reaches
         // the client (it drops versions ≤ the snapshot's), so nothing falls in a gap.
-        await Groups.AddToGroupAsync(Context.ConnectionId, GroupOf(watchlistId));
+        string? owner = Owner;
+        if (owner is not null)
+        {
+            bridge.AddOwnerGroup(watchlistId, owner);
+        }
+        await Groups.AddToGroupAsync(Context.ConnectionId, GroupOf(watchlistId, owner));
         var snapshot = await grains.GetGrain<IWatchlistGrain>(watchlistId).GetSnapshot();
         if (snapshot is null)
         {
-            await Groups.RemoveFromGroupAsync(Context.ConnectionId, GroupOf(watchlistId));
+            await Groups.RemoveFromGroupAsync(Context.ConnectionId, GroupOf(watchlistId, owner));
             throw new HubException("Unknown watchlist.");
+        }
+        if (owner is not null)
+        {
+            snapshot = snapshot with { Entries = snapshot.Entries.Where(e => e.Owner == owner).ToArray() };
         }
         // This node's bridge now delivers the deltas after the snapshot, in order.
         bridge.Baseline(watchlistId, snapshot.Version);
@@ -49,7 +79,7 @@ public sealed class WatchlistHub(IGrainFactory grains, WatchlistHubBridge bridge
     {
         if (Subscriptions().Remove(watchlistId))
         {
-            await Groups.RemoveFromGroupAsync(Context.ConnectionId, GroupOf(watchlistId));
+            await Groups.RemoveFromGroupAsync(Context.ConnectionId, GroupOf(watchlistId, Owner));
         }
     }
 

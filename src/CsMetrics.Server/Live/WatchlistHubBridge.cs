@@ -29,6 +29,33 @@ public sealed class WatchlistHubBridge(
     private readonly Dictionary<string, Sequencer> _sequencers = new(StringComparer.Ordinal);
     private IWatchlistPushObserver? _reference;
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, System.Collections.Concurrent.ConcurrentDictionary<string, byte>> _ownerGroups = new(StringComparer.Ordinal);
+
+    /// <summary>A connection restricted to <paramref name="owner"/> follows this watchlist on this node.</summary>
+    public void AddOwnerGroup(string watchlistId, string owner) =>
+        _ownerGroups.GetOrAdd(watchlistId, _ => new(StringComparer.Ordinal)).TryAdd(owner, 0);
+
+    /// <summary>
+    /// The changes one owner may see: rows of theirs; a row that stopped being theirs (or left)
+    /// is a remove. Other owners' accounts are never mentioned, not even by id.
+    /// </summary>
+    internal static WatchlistChange[] ForOwner(WatchlistChange[] changes, string owner)
+    {
+        var mine = new List<WatchlistChange>();
+        foreach (var c in changes)
+        {
+            if (c.Op == "upsert" && c.Entry?.Owner == owner)
+            {
+                mine.Add(c);
+            }
+            else if (c.PreviousOwner == owner)
+            {
+                mine.Add(new WatchlistChange("remove", c.AccountId, null, owner));
+            }
+        }
+        return [.. mine];
+    }
+
     public Task OnWatchlistChanged(WatchlistDelta delta)
     {
         lock (_sequencers)
@@ -143,6 +170,16 @@ public sealed class WatchlistHubBridge(
             try
             {
                 await hub.Clients.Group(WatchlistHub.GroupOf(delta.WatchlistId)).SendAsync(WatchlistHub.ChangedMethod, delta, stoppingToken);
+                if (_ownerGroups.TryGetValue(delta.WatchlistId, out var owners))
+                {
+                    foreach (var owner in owners.Keys)
+                    {
+                        // Every version goes to every group (maybe with no changes), so restricted
+                        // clients see consecutive versions too.
+                        var mine = delta with { Changes = ForOwner(delta.Changes, owner) };
+                        await hub.Clients.Group(WatchlistHub.GroupOf(delta.WatchlistId, owner)).SendAsync(WatchlistHub.ChangedMethod, mine, stoppingToken);
+                    }
+                }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
