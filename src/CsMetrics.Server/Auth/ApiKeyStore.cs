@@ -80,6 +80,8 @@ public sealed class ApiKeyStore
         {
             return null;
         }
+        // Looked up by SHA-256 hash: how long the lookup takes depends on the hash, which tells
+        // an attacker nothing usable about any key (docs/security.md).
         string hash = Hash(presentedKey);
         return _configured.TryGetValue(hash, out var info) || _managed.TryGetValue(hash, out info) ? info : null;
     }

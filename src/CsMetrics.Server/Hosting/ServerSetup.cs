@@ -58,6 +58,7 @@ public static class ServerSetup
 
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<HubConnections>();
+        builder.Services.AddSingleton<SubscriberOutboxes>();
         builder.Services.AddSingleton<ApiKeySync>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ApiKeySync>());
         builder.Services.AddCsMetricsRateLimits(builder.Configuration);

@@ -10,18 +10,13 @@ namespace CsMetrics.Server.Live;
 /// follow with consecutive versions. docs/watchlists.md is the protocol.
 /// </summary>
 [Authorize(Policy = Policies.Read)]
-public sealed class WatchlistHub(IGrainFactory grains, WatchlistHubBridge bridge, HubConnections connections) : Hub
+public sealed class WatchlistHub(IGrainFactory grains, WatchlistHubBridge bridge, HubConnections connections, SubscriberOutboxes outboxes) : Hub
 {
     public const string Path = "/hubs/watchlists";
     public const string ChangedMethod = "watchlistChanged";
     /// <summary>Subscriptions one connection may hold: a dashboard needs one or two.</summary>
     public const int MaxSubscriptionsPerConnection = 20;
 
-    public static string GroupOf(string watchlistId) => "wl:" + watchlistId;
-
-    /// <summary>Connections of a key restricted to one owner get that owner's rows only.</summary>
-    public static string GroupOf(string watchlistId, string? owner) =>
-        owner is null ? GroupOf(watchlistId) : $"wl:{watchlistId}|owner:{owner}";
 
     public override Task OnConnectedAsync()
     {
@@ -35,6 +30,7 @@ public sealed class WatchlistHub(IGrainFactory grains, WatchlistHubBridge bridge
     public override Task OnDisconnectedAsync(Exception? exception)
     {
         connections.Remove(Context.ConnectionId);
+        outboxes.Drop(Context.ConnectionId);
         return Task.CompletedTask;
     }
 
@@ -51,18 +47,14 @@ public sealed class WatchlistHub(IGrainFactory grains, WatchlistHubBridge bridge
         {
             throw new HubException($"At most {MaxSubscriptionsPerConnection} subscriptions per connection.");
         }
-        // Join the group first, then read the snapshot: a delta published in between reaches
-        // the client (it drops versions ≤ the snapshot's), so nothing falls in a gap.
+        // Subscribe first, then read the snapshot: a delta published in between reaches the
+        // client (it drops versions ≤ the snapshot's), so nothing falls in a gap.
         string? owner = Owner;
-        if (owner is not null)
-        {
-            bridge.AddOwnerGroup(watchlistId, owner);
-        }
-        await Groups.AddToGroupAsync(Context.ConnectionId, GroupOf(watchlistId, owner));
+        outboxes.Subscribe(Context, watchlistId, owner);
         var snapshot = await grains.GetGrain<IWatchlistGrain>(watchlistId).GetSnapshot();
         if (snapshot is null)
         {
-            await Groups.RemoveFromGroupAsync(Context.ConnectionId, GroupOf(watchlistId, owner));
+            outboxes.Unsubscribe(Context.ConnectionId, watchlistId);
             throw new HubException("Unknown watchlist.");
         }
         if (owner is not null)
@@ -79,8 +71,9 @@ public sealed class WatchlistHub(IGrainFactory grains, WatchlistHubBridge bridge
     {
         if (Subscriptions().Remove(watchlistId))
         {
-            await Groups.RemoveFromGroupAsync(Context.ConnectionId, GroupOf(watchlistId, Owner));
+            outboxes.Unsubscribe(Context.ConnectionId, watchlistId);
         }
+        await Task.CompletedTask;
     }
 
     private HashSet<string> Subscriptions()

@@ -13,11 +13,11 @@ namespace CsMetrics.Server.Live;
 /// accounts on any node, with no backplane: docs/watchlists.md says why.
 ///
 /// Deltas of one watchlist leave in version order: out-of-order arrivals wait (briefly) for
-/// the missing version, and one send loop keeps SignalR sends in that order.
+/// the missing version, and each connection's own queue (SubscriberOutboxes) keeps them in that order.
 /// </summary>
 public sealed class WatchlistHubBridge(
     IGrainFactory grains,
-    IHubContext<WatchlistHub> hub,
+    SubscriberOutboxes outboxes,
     IngestReadiness readiness,
     TimeProvider time,
     ILogger<WatchlistHubBridge> logger) : BackgroundService, IWatchlistPushObserver
@@ -28,12 +28,6 @@ public sealed class WatchlistHubBridge(
     private readonly Channel<WatchlistDelta> _outbox = Channel.CreateUnbounded<WatchlistDelta>(new() { SingleReader = true });
     private readonly Dictionary<string, Sequencer> _sequencers = new(StringComparer.Ordinal);
     private IWatchlistPushObserver? _reference;
-
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, System.Collections.Concurrent.ConcurrentDictionary<string, byte>> _ownerGroups = new(StringComparer.Ordinal);
-
-    /// <summary>A connection restricted to <paramref name="owner"/> follows this watchlist on this node.</summary>
-    public void AddOwnerGroup(string watchlistId, string owner) =>
-        _ownerGroups.GetOrAdd(watchlistId, _ => new(StringComparer.Ordinal)).TryAdd(owner, 0);
 
     /// <summary>
     /// The changes one owner may see: rows of theirs; a row that stopped being theirs (or left)
@@ -169,21 +163,12 @@ public sealed class WatchlistHubBridge(
         {
             try
             {
-                await hub.Clients.Group(WatchlistHub.GroupOf(delta.WatchlistId)).SendAsync(WatchlistHub.ChangedMethod, delta, stoppingToken);
-                if (_ownerGroups.TryGetValue(delta.WatchlistId, out var owners))
-                {
-                    foreach (var owner in owners.Keys)
-                    {
-                        // Every version goes to every group (maybe with no changes), so restricted
-                        // clients see consecutive versions too.
-                        var mine = delta with { Changes = ForOwner(delta.Changes, owner) };
-                        await hub.Clients.Group(WatchlistHub.GroupOf(delta.WatchlistId, owner)).SendAsync(WatchlistHub.ChangedMethod, mine, stoppingToken);
-                    }
-                }
+                // Hand-off only: each connection's own bounded queue and loop do the sending.
+                outboxes.Publish(delta);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                logger.LogWarning(ex, "Sending watchlist {Watchlist} v{Version} failed", delta.WatchlistId, delta.Version);
+                logger.LogWarning(ex, "Publishing watchlist {Watchlist} v{Version} failed", delta.WatchlistId, delta.Version);
             }
         }
     }
