@@ -57,8 +57,8 @@ public static class KeysApi
             return TypedResults.Problem(title: "Invalid key request", detail: string.Join("; ", errors), statusCode: 400);
         }
 
-        string secret = ApiKeyStore.NewSecret();
-        var stored = new StoredApiKey("key_" + Guid.NewGuid().ToString("N")[..12], body!.Name!.Trim(), scopes, body.Owner, ApiKeyStore.Hash(secret), time.GetUtcNow());
+        var (id, secret) = ApiKeyStore.NewManagedKey();
+        var stored = new StoredApiKey(id, body!.Name!.Trim(), scopes, body.Owner, ApiKeyStore.Hash(secret), time.GetUtcNow());
         await grains.GetGrain<IApiKeyRegistry>(0).Add(stored);
         await sync.RefreshAsync();
         return TypedResults.Created($"/api/v1/keys/{stored.Id}", new CreatedKey(stored.Id, secret, stored.Name, stored.Scopes, stored.Owner));

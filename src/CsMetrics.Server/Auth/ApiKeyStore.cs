@@ -29,8 +29,10 @@ public sealed class ApiKeyStore
 {
     public const string GeneratedKeyFile = "admin.key";
 
-    private readonly Dictionary<string, ApiKeyInfo> _configured = new(StringComparer.Ordinal);
-    private volatile Dictionary<string, ApiKeyInfo> _managed = new(StringComparer.Ordinal);
+    /// <summary>Configured keys (few): hash bytes and what the key may do.</summary>
+    private readonly List<(byte[] Hash, ApiKeyInfo Info)> _configured = [];
+    /// <summary>API-managed keys by their id (which the key itself carries), with their hash.</summary>
+    private volatile Dictionary<string, (byte[] Hash, ApiKeyInfo Info)> _managed = new(StringComparer.Ordinal);
 
     public ApiKeyStore(IOptions<CsMetricsOptions> options, ILogger<ApiKeyStore> logger)
     {
@@ -48,7 +50,7 @@ public sealed class ApiKeyStore
                 var scopes = ParseScopes(entry[(colon + 1)..]) ?? throw new InvalidOperationException(
                     $"CSMETRICS_API_KEYS entry #{n + 1} has an unknown scope; use ingest, read, admin joined by '+'.");
                 n++;
-                _configured[Hash(entry[..colon])] = new ApiKeyInfo($"env-{n}", $"env-{n}", scopes, null, Managed: false);
+                _configured.Add((HashBytes(entry[..colon]), new ApiKeyInfo($"env-{n}", $"env-{n}", scopes, null, Managed: false)));
             }
             logger.LogInformation("Loaded {Count} API keys from configuration", n);
             return;
@@ -59,7 +61,7 @@ public sealed class ApiKeyStore
         string path = Path.Combine(dir, GeneratedKeyFile);
         if (!File.Exists(path))
         {
-            string key = NewSecret();
+            string key = "csm_admin_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
             File.WriteAllText(path, key + "\n");
             if (!OperatingSystem.IsWindows())
             {
@@ -71,7 +73,7 @@ public sealed class ApiKeyStore
         {
             logger.LogInformation("No CSMETRICS_API_KEYS configured: using the admin API key stored in {Path}", path);
         }
-        _configured[Hash(File.ReadAllText(path).Trim())] = new ApiKeyInfo("generated-admin", "generated-admin", ApiScope.Admin, null, Managed: false);
+        _configured.Add((HashBytes(File.ReadAllText(path).Trim()), new ApiKeyInfo("generated-admin", "generated-admin", ApiScope.Admin, null, Managed: false)));
     }
 
     public ApiKeyInfo? Find(string presentedKey)
@@ -80,28 +82,59 @@ public sealed class ApiKeyStore
         {
             return null;
         }
-        // Looked up by SHA-256 hash: how long the lookup takes depends on the hash, which tells
-        // an attacker nothing usable about any key (docs/security.md).
-        string hash = Hash(presentedKey);
-        return _configured.TryGetValue(hash, out var info) || _managed.TryGetValue(hash, out info) ? info : null;
+        // Every check is a constant-time comparison of SHA-256 hashes: an API-managed key names
+        // its record (csm_<id>_<secret>), whose hash is then compared; configured keys (a handful)
+        // are all compared, without stopping at the first match.
+        byte[] presented = HashBytes(presentedKey);
+        if (TryParseManaged(presentedKey, out string id) && _managed.TryGetValue(id, out var managed))
+        {
+            return CryptographicOperations.FixedTimeEquals(presented, managed.Hash) ? managed.Info : null;
+        }
+        ApiKeyInfo? match = null;
+        foreach (var (hash, info) in _configured)
+        {
+            if (CryptographicOperations.FixedTimeEquals(presented, hash))
+            {
+                match = info;
+            }
+        }
+        return match;
     }
 
-    public IEnumerable<ApiKeyInfo> Configured => _configured.Values;
+    public IEnumerable<ApiKeyInfo> Configured => _configured.Select(c => c.Info);
 
     /// <summary>Replaces the cached managed keys; returns the ids that disappeared (revoked).</summary>
     public IReadOnlyList<string> UseManaged(IEnumerable<StoredApiKey> keys)
     {
-        var next = new Dictionary<string, ApiKeyInfo>(StringComparer.Ordinal);
+        var next = new Dictionary<string, (byte[], ApiKeyInfo)>(StringComparer.Ordinal);
         foreach (var k in keys)
         {
-            next[k.Hash] = new ApiKeyInfo(k.Id, k.Name, ParseScopes(string.Join('+', k.Scopes)) ?? ApiScope.None, k.Owner, Managed: true);
+            next[k.Id] = (Convert.FromHexString(k.Hash), new ApiKeyInfo(k.Id, k.Name, ParseScopes(string.Join('+', k.Scopes)) ?? ApiScope.None, k.Owner, Managed: true));
         }
-        var gone = _managed.Values.Select(v => v.Id).Except(next.Values.Select(v => v.Id)).ToList();
+        var gone = _managed.Keys.Except(next.Keys).ToList();
         _managed = next;
         return gone;
     }
 
-    public static string NewSecret() => "csm_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+    /// <summary>A new managed key's id and secret: <c>csm_&lt;12 hex&gt;_&lt;48 hex&gt;</c>, 192 random bits.</summary>
+    public static (string Id, string Secret) NewManagedKey()
+    {
+        string id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        return ("key_" + id, $"csm_{id}_{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24))}");
+    }
+
+    private static bool TryParseManaged(string key, out string id)
+    {
+        id = "";
+        if (key.Length == 4 + 12 + 1 + 48 && key.StartsWith("csm_", StringComparison.Ordinal) && key[16] == '_')
+        {
+            id = "key_" + key[4..16];
+            return true;
+        }
+        return false;
+    }
+
+    public static byte[] HashBytes(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 
     public static string Hash(string key) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 
