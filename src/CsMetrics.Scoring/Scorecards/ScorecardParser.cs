@@ -42,7 +42,15 @@ public static class ScorecardParser
 
         using (doc)
         {
-            scorecard = Read(doc.RootElement, version, list);
+            try
+            {
+                scorecard = Read(doc.RootElement, version, list);
+            }
+            catch (InvalidOperationException)
+            {
+                // GetString throws on a \u escape of half a surrogate pair ("\uD800"): not text.
+                list.Add(new("$", "contains a \\u escape of an unpaired surrogate; not valid text"));
+            }
         }
         errors = list;
         if (list.Count > 0)
@@ -293,12 +301,22 @@ public static class ScorecardParser
         return new MeasureMapping { Steps = list, Otherwise = otherwise };
     }
 
+    /// <summary>
+    /// Weights are relative, so nothing needs more; a weight near double.MaxValue would overflow
+    /// Σ(score · weight) to Infinity (a NaN score), which then cannot even be written as JSON.
+    /// </summary>
+    public const double MaxWeight = 1_000_000;
+
     private static double PositiveWeight(JsonElement e, string path, List<ScorecardError> errors)
     {
         double? w = Number(e, "weight", path + ".weight", errors, required: true);
         if (w is { } v && !(v > 0))
         {
             errors.Add(new(path + ".weight", "must be positive"));
+        }
+        else if (w > MaxWeight)
+        {
+            errors.Add(new(path + ".weight", $"must be at most {MaxWeight:0}"));
         }
         return w ?? 1;
     }

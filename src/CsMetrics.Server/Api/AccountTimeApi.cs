@@ -88,6 +88,11 @@ public static class AccountTimeApi
         {
             return TypedResults.Problem(title: "Invalid override", detail: string.Join("; ", errors), statusCode: 400);
         }
+        if (!AccountsApi.ValidAccountId(accountId))
+        {
+            // No such account can exist; and Orleans refuses a blank grain key (a 500).
+            return TypedResults.Problem(title: "Account not found", statusCode: 404);
+        }
         string by = user.Identity?.Name ?? "unknown";
         var view = await grains.GetGrain<IAccountGrain>(accountId).SetOverride(
             new ScoreOverride(body!.Band, body.Score is { } sc ? Math.Round(sc, 1) : null, body.Reason!.Trim(), body.ExpiresAt!.Value, by));
@@ -98,6 +103,15 @@ public static class AccountTimeApi
         string accountId, string? reason, IGrainFactory grains, ClaimsPrincipal user)
     {
         accountId = AccountsApi.FromRoute(accountId);
+        if (!AccountsApi.ValidAccountId(accountId))
+        {
+            // No such account can exist; and Orleans refuses a blank grain key (a 500).
+            return TypedResults.Problem(title: "Account not found", statusCode: 404);
+        }
+        if (reason is not null && (reason.Length > 500 || reason.Any(c => char.IsControl(c) && c != '\n')))
+        {
+            return TypedResults.Problem(title: "Invalid reason", detail: "reason must be at most 500 characters without control characters", statusCode: 400);
+        }
         var view = await grains.GetGrain<IAccountGrain>(accountId).LiftOverride(user.Identity?.Name ?? "unknown", reason);
         return view is null ? TypedResults.Problem(title: "Account not found", statusCode: 404) : TypedResults.Ok(view);
     }

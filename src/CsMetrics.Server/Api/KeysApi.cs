@@ -39,7 +39,8 @@ public static class KeysApi
             {
                 errors.Add("name is required: 1–100 characters without control characters");
             }
-            if (scopes.Length == 0 || scopes.Length > 3 || scopes.Any(s => ApiKeyStore.ParseScopes(s ?? "") is null))
+            // Each item is one scope name; "read+admin" is the configuration syntax, not the API's.
+            if (scopes.Length == 0 || scopes.Length > 3 || scopes.Any(s => s is not ("ingest" or "read" or "admin")))
             {
                 errors.Add("scopes must be a non-empty list of ingest, read, admin");
             }

@@ -108,7 +108,9 @@ public static class WatchlistsApi
             {
                 errors.Add("filter.bands must hold red, yellow and/or green");
             }
-            if (f.MinScore is < 0 or > 100 || f.MaxScore is < 0 or > 100)
+            // "NaN" gets through the web JSON options (numbers may come as strings) and through
+            // "is < 0 or > 100"; stored, it would break every later read of the watchlists.
+            if (Outside(f.MinScore, 0, 100) || Outside(f.MaxScore, 0, 100))
             {
                 errors.Add("filter.minScore and filter.maxScore must be within 0–100");
             }
@@ -116,7 +118,7 @@ public static class WatchlistsApi
             {
                 errors.Add("filter.minScore must not exceed filter.maxScore");
             }
-            if (f.MinDrop7d is < 0 or > 100)
+            if (Outside(f.MinDrop7d, 0, 100))
             {
                 errors.Add("filter.minDrop7d must be within 0–100 (points of fall)");
             }
@@ -135,4 +137,7 @@ public static class WatchlistsApi
         }
         return errors;
     }
+
+    /// <summary>Set and not within [min, max]; NaN is never within.</summary>
+    private static bool Outside(double? value, double min, double max) => value is { } v && !(v >= min && v <= max);
 }

@@ -98,6 +98,7 @@ public static class ServerSetup
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();
+        app.UseKnownRequestCharsets();
         // Resolve the key store at start so a generated key is created (and its place logged) at once.
         app.Services.GetRequiredService<ApiKeyStore>();
         app.MapOpenApi().RequireAuthorization(Policies.Read);

@@ -25,6 +25,22 @@ public static class SignalBatchParser
 
     public static SignalBatchParseResult Parse(ReadOnlySpan<byte> utf8Json, int maxSignals, DateTimeOffset now)
     {
+        try
+        {
+            return ParseCore(utf8Json, maxSignals, now);
+        }
+        catch (InvalidOperationException)
+        {
+            // TryGetProperty throws when a property name is an escaped unpaired surrogate
+            // ("\uD800"): not text, so no field of the contract; the producer's error, not a 500.
+            var failed = new SignalBatchParseResult();
+            failed.Errors.Add(new SignalError(null, "$", "a property name is not valid text (an unpaired \\u surrogate escape)"));
+            return failed;
+        }
+    }
+
+    private static SignalBatchParseResult ParseCore(ReadOnlySpan<byte> utf8Json, int maxSignals, DateTimeOffset now)
+    {
         var result = new SignalBatchParseResult();
         JsonDocument doc;
         try
@@ -182,13 +198,13 @@ public static class SignalBatchParser
                         int i = 0;
                         foreach (var tag in t.EnumerateArray())
                         {
-                            if (tag.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(tag.GetString()) || tag.GetString()!.Length > SignalLimits.MaxTagLength)
+                            if (tag.ValueKind != JsonValueKind.String || !TryGetText(tag, out string text) || text.Length == 0 || text.Length > SignalLimits.MaxTagLength)
                             {
                                 error($"tags[{i}]", $"must be a non-empty string of at most {SignalLimits.MaxTagLength} characters");
                             }
                             else
                             {
-                                tags[i] = tag.GetString()!;
+                                tags[i] = text;
                             }
                             i++;
                         }
@@ -286,7 +302,11 @@ public static class SignalBatchParser
             error(name, "must be a string");
             return null;
         }
-        string s = v.GetString()!;
+        if (!TryGetText(v, out string s))
+        {
+            error(name, "must be valid UTF-8 text");
+            return null;
+        }
         if (s.Length == 0 || string.IsNullOrWhiteSpace(s))
         {
             error(name, "must not be empty");
@@ -306,6 +326,25 @@ public static class SignalBatchParser
             }
         }
         return s;
+    }
+
+    /// <summary>
+    /// A JSON string's text. JsonDocument does not check that a string's bytes are valid UTF-8,
+    /// nor that a \u escape is not half a surrogate pair; GetString throws on those, which would
+    /// turn a producer's bad bytes into a 500. False for such a string.
+    /// </summary>
+    private static bool TryGetText(JsonElement v, out string text)
+    {
+        try
+        {
+            text = v.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            text = "";
+            return false;
+        }
     }
 
     private static int? OptionalInt(JsonElement e, string name, int? fallback, int min, int max, Action<string, string> error)

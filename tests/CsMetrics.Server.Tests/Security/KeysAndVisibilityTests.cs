@@ -74,6 +74,7 @@ public sealed class KeysAndVisibilityTests(SecurityServerFixture server)
             new { name = "x", scopes = Array.Empty<string>() },
             new { name = "x", scopes = new[] { "root" } },
             new { name = "x", scopes = new[] { "admin" }, owner = "ana" },
+            new { name = "x", scopes = new[] { "read+admin" }, owner = "ana" },
         })
         {
             var response = await server.Admin.PostAsJsonAsync("/api/v1/keys", body);

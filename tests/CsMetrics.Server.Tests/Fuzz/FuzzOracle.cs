@@ -1,0 +1,237 @@
+using System.Text;
+using System.Text.Json;
+using CsMetrics.Contracts.Watchlists;
+using CsMetrics.Scoring.Scorecards;
+using CsMetrics.Scoring.Signals;
+using CsMetrics.Server.Hosting;
+using CsMetrics.Server.Ingest;
+using CsMetrics.Server.Live;
+using Microsoft.AspNetCore.Http;
+
+namespace CsMetrics.Server.Tests.Fuzz;
+
+public enum FuzzEndpoint
+{
+    Signals,
+    PutAccount,
+    PutOverride,
+    DeleteOverride,
+    PutWatchlist,
+    DeleteWatchlist,
+    PutScorecard,
+    PreviewScorecard,
+    PostKey,
+    DeleteKey,
+}
+
+/// <summary>Which write endpoint (and which id) the server's router would pick for a request.</summary>
+public static class FuzzRoutes
+{
+    public const string Signals = "/api/v1/signals";
+    public const string Scorecard = "/api/v1/scorecard";
+    public const string Preview = "/api/v1/scorecard/preview";
+    public const string Keys = "/api/v1/keys";
+
+    public static string Account(string escapedId) => $"/api/v1/accounts/{escapedId}";
+
+    public static string Override(string escapedId) => $"/api/v1/accounts/{escapedId}/override";
+
+    public static string Watchlist(string escapedId) => $"/api/v1/watchlists/{escapedId}";
+
+    public static string Key(string escapedId) => $"/api/v1/keys/{escapedId}";
+
+    /// <summary>
+    /// The endpoint and route id the server would see. Decodes the path the way TestServer and
+    /// routing do (PathString), and matches liberally (case-insensitive literals, empty segments
+    /// and trailing slashes ignored), so when in doubt a request counts as reaching an endpoint.
+    /// </summary>
+    public static (FuzzEndpoint? Endpoint, string? Id) Resolve(HttpMethod method, Uri absolute)
+    {
+        string path = PathString.FromUriComponent(absolute).Value ?? "";
+        var s = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        bool Lit(int i, string text) => i < s.Length && string.Equals(s[i], text, StringComparison.OrdinalIgnoreCase);
+        if (!Lit(0, "api") || !Lit(1, "v1"))
+        {
+            return (null, null);
+        }
+        string m = method.Method;
+        if (s.Length == 3 && Lit(2, "signals") && m == "POST")
+        {
+            return (FuzzEndpoint.Signals, null);
+        }
+        if (s.Length == 3 && Lit(2, "scorecard") && m == "PUT")
+        {
+            return (FuzzEndpoint.PutScorecard, null);
+        }
+        if (s.Length == 4 && Lit(2, "scorecard") && Lit(3, "preview") && m == "POST")
+        {
+            return (FuzzEndpoint.PreviewScorecard, null);
+        }
+        if (s.Length == 4 && Lit(2, "accounts") && m == "PUT")
+        {
+            return (FuzzEndpoint.PutAccount, AccountsApi.FromRoute(s[3]));
+        }
+        if (s.Length == 5 && Lit(2, "accounts") && Lit(4, "override") && m is "PUT" or "DELETE")
+        {
+            return (m == "PUT" ? FuzzEndpoint.PutOverride : FuzzEndpoint.DeleteOverride, AccountsApi.FromRoute(s[3]));
+        }
+        if (s.Length == 4 && Lit(2, "watchlists") && m is "PUT" or "DELETE")
+        {
+            return (m == "PUT" ? FuzzEndpoint.PutWatchlist : FuzzEndpoint.DeleteWatchlist, s[3]);
+        }
+        if (s.Length == 3 && Lit(2, "keys") && m == "POST")
+        {
+            return (FuzzEndpoint.PostKey, null);
+        }
+        if (s.Length == 4 && Lit(2, "keys") && m == "DELETE")
+        {
+            return (FuzzEndpoint.DeleteKey, s[3]);
+        }
+        return (null, null);
+    }
+}
+
+/// <summary>
+/// Decides, before a request is sent, whether the server is certain to refuse it. It uses the
+/// server's own parsers where they are public (the signal batch parser, the scorecard parser),
+/// the server's JSON options for bound bodies, and the documented validation rules; it answers
+/// "rejected" only when sure, so a request it is unsure of is never aimed at a known account.
+/// </summary>
+public sealed class FuzzOracle(JsonSerializerOptions serverJson, long maxSignalBodyBytes, int maxBatchSignals)
+{
+    /// <summary>Slack for the server's clock running after the oracle's.</summary>
+    private static readonly TimeSpan Slack = TimeSpan.FromMinutes(10);
+
+    /// <summary>True if the batch is refused for sure; otherwise the account ids it would touch.</summary>
+    public bool SignalsRejected(byte[] body, DateTimeOffset now, out IReadOnlyList<string> accountIds)
+    {
+        accountIds = [];
+        if (body.LongLength > maxSignalBodyBytes)
+        {
+            return true;
+        }
+        SignalBatchParseResult parsed;
+        try
+        {
+            // A later clock accepts more (the only time check is "not too far in the future").
+            parsed = SignalBatchParser.Parse(body, maxBatchSignals, now + Slack);
+        }
+        catch (Exception)
+        {
+            // The server's parser throws too: a 5xx the fuzz reports; nothing is applied.
+            return true;
+        }
+        if (parsed.Errors.Count > 0)
+        {
+            return true;
+        }
+        accountIds = parsed.Signals.Select(s => s.AccountId).Distinct(StringComparer.Ordinal).ToArray();
+        return false;
+    }
+
+    public static bool ScorecardRejected(byte[] body)
+    {
+        if (body.Length > ScorecardApi.MaxScorecardBytes)
+        {
+            return true;
+        }
+        try
+        {
+            return !ScorecardParser.TryParse(Encoding.UTF8.GetString(body), 0, out _, out _);
+        }
+        catch (Exception)
+        {
+            return true;
+        }
+    }
+
+    private enum Binding { Rejected, Null, Bound, Unsure }
+
+    /// <summary>What minimal-API body binding would make of the body (JSON content type only; anything else is "unsure").</summary>
+    private (Binding Result, T? Value) Bind<T>(string? contentType, byte[]? body) where T : class
+    {
+        if (contentType is not ("application/json" or "application/json; charset=utf-8"))
+        {
+            return (Binding.Unsure, null);
+        }
+        if (body is null || body.Length == 0)
+        {
+            return (Binding.Null, null);
+        }
+        try
+        {
+            var value = JsonSerializer.Deserialize<T>(new MemoryStream(body), serverJson);
+            return value is null ? (Binding.Null, null) : (Binding.Bound, value);
+        }
+        catch (JsonException)
+        {
+            return (Binding.Rejected, null);
+        }
+        catch (Exception)
+        {
+            return (Binding.Unsure, null);
+        }
+    }
+
+    private static bool BadText(string? value, int max) => value is not null && (value.Length > max || value.Any(char.IsControl));
+
+    public bool AccountRejected(string id, string? contentType, byte[]? body)
+    {
+        if (!AccountsApi.ValidAccountId(id))
+        {
+            return true; // 400 from the handler, or 400/415 from binding before it
+        }
+        var (result, b) = Bind<AccountRegistration>(contentType, body);
+        return result switch
+        {
+            Binding.Rejected or Binding.Null => true,
+            Binding.Unsure => false,
+            _ => BadText(b!.Name, SignalLimits.MaxNameLength) || BadText(b.Owner, SignalLimits.MaxNameLength)
+                || BadText(b.Segment, SignalLimits.MaxNameLength) || b.Seats is < 0 or > 10_000_000,
+        };
+    }
+
+    public bool OverrideRejected(string? contentType, byte[]? body, DateTimeOffset now)
+    {
+        var (result, b) = Bind<OverrideBody>(contentType, body);
+        if (result != Binding.Bound)
+        {
+            return result is Binding.Rejected or Binding.Null;
+        }
+        return (b!.Band is null) == (b.Score is null)
+            || (b.Band is not null && !HealthBandNames.TryParse(b.Band, out _))
+            || (b.Score is { } s && (!double.IsFinite(s) || s < 0 || s > 100))
+            || string.IsNullOrWhiteSpace(b.Reason) || b.Reason.Length > 500 || b.Reason.Any(c => char.IsControl(c) && c != '\n')
+            || b.ExpiresAt is not { } e || e <= now || e > now + AccountTimeApi.MaxOverride + Slack;
+    }
+
+    public bool WatchlistRejected(string id, string? contentType, byte[]? body)
+    {
+        if (!WatchlistIds.IsValid(id))
+        {
+            return true;
+        }
+        var (result, b) = Bind<WatchlistBody>(contentType, body);
+        if (result != Binding.Bound)
+        {
+            return result is Binding.Rejected or Binding.Null;
+        }
+        if (string.IsNullOrWhiteSpace(b!.Name) || b.Name.Length > 100 || b.Name.Any(char.IsControl)
+            || (b.Sort is not null && !WatchlistRules.Sorts.Contains(b.Sort))
+            || b.Limit is < 1 or > WatchlistDefinition.MaxLimit)
+        {
+            return true;
+        }
+        if (b.Filter is { } f)
+        {
+            return (f.Bands is not null && (f.Bands.Length > 3 || f.Bands.Any(x => !HealthBandNames.TryParse(x, out _))))
+                || f.MinScore is < 0 or > 100 || f.MaxScore is < 0 or > 100
+                || (f.MinScore is { } min && f.MaxScore is { } max && min > max)
+                || f.MinDrop7d is < 0 or > 100
+                || f.MinDaysSilent is < 1 or > 3660
+                || f.RenewalWithinDays is < 0 or > 3660
+                || f.Owner is { Length: > 200 } || f.Segment is { Length: > 200 };
+        }
+        return false;
+    }
+}
