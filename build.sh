@@ -42,10 +42,13 @@ PY
 case "${1:-}" in
   run)
     shift
+    # dotnet run starts the app in the project folder; keep the data next to this script instead.
+    export CSMETRICS_DATA_DIR="${CSMETRICS_DATA_DIR:-$PWD/data}"
     exec dotnet run -c Release --project src/CsMetrics.Server -- "$@"
     ;;
   demo)
     shift
+    export CSMETRICS_DATA_DIR="${CSMETRICS_DATA_DIR:-$PWD/data-demo}"
     exec dotnet run -c Release --project src/CsMetrics.Server -- --demo "$@"
     ;;
   test)
