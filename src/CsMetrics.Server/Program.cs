@@ -19,6 +19,7 @@ api.MapAccountTimeApi();
 api.MapScorecardApi();
 api.MapWatchlistsApi();
 api.MapKeysApi();
+api.MapIntegrationsApi();
 
 app.Run();
 

@@ -3,6 +3,7 @@ using CsMetrics.Contracts.Index;
 using CsMetrics.Contracts.Signals;
 using CsMetrics.Grains.Checkpoints;
 using CsMetrics.Grains.Scorecards;
+using CsMetrics.Grains.Telemetry;
 using CsMetrics.Scoring.Aggregates;
 using CsMetrics.Scoring.Health;
 using CsMetrics.Scoring.Scorecards;
@@ -57,6 +58,7 @@ public sealed class AccountGrain : Grain, IAccountGrain
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        CsMetricsTelemetry.AccountActivated();
         if (_state.State.Aggregates is { Length: > 0 } bytes)
         {
             _aggregates = AccountAggregates.FromBytes(bytes);
@@ -66,6 +68,7 @@ public sealed class AccountGrain : Grain, IAccountGrain
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        CsMetricsTelemetry.AccountDeactivated();
         if (_dirtyState)
         {
             await WriteAsync();
@@ -88,10 +91,15 @@ public sealed class AccountGrain : Grain, IAccountGrain
                 continue;
             }
             accepted++;
+            CsMetricsTelemetry.SignalsIngested.Add(1, new KeyValuePair<string, object?>("type", SignalNames.Of(signal.Type)));
             Rescore(card, signal, null, now);
             RememberSignal(signal, now);
         }
 
+        if (duplicates > 0)
+        {
+            CsMetricsTelemetry.SignalsDuplicate.Add(duplicates);
+        }
         // A busy account may never be due for a sweep: its signals lift an expired override too.
         bool expired = ExpireOverride(now);
         if (accepted > 0 || expired)
@@ -224,6 +232,10 @@ public sealed class AccountGrain : Grain, IAccountGrain
         state.Score = after;
         state.Band = bandAfter;
         state.ScorecardVersion = card.Version;
+        if (scoreChanged)
+        {
+            CsMetricsTelemetry.ScoreChanges.Add(1);
+        }
         if ((scoreChanged || versionChanged) && after is { } score)
         {
             state.ScoreChangedAt = now;

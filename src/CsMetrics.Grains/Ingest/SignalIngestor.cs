@@ -1,6 +1,7 @@
 using CsMetrics.Contracts.Accounts;
 using CsMetrics.Contracts.Signals;
 using CsMetrics.Grains.Checkpoints;
+using CsMetrics.Grains.Telemetry;
 using CsMetrics.Scoring.Signals;
 using Microsoft.Extensions.Logging;
 
@@ -29,10 +30,15 @@ public sealed class SignalIngestor(
         {
             return default;
         }
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        using var activity = CsMetricsTelemetry.ActivitySource.StartActivity("csmetrics.ingest");
+        activity?.SetTag("csmetrics.signals", signals.Count);
         long seq = await log.AppendAsync(SignalCodec.Encode(signals), cancellationToken);
+        activity?.SetTag("csmetrics.log.sequence", seq);
         // From here the batch is durable: it must be applied even if the caller gave up,
         // so the rest ignores the request's cancellation.
         var result = await ApplyUntilDoneAsync(signals, seq);
+        CsMetricsTelemetry.IngestApplyLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return result;
     }
 
@@ -53,14 +59,14 @@ public sealed class SignalIngestor(
             {
                 // A logged entry has to reach its grains; a transient failure (a grain moving,
                 // a silo leaving) is retried. Ids make the retry idempotent.
-                logger.LogWarning(ex, "Applying log entry {Sequence} failed (attempt {Attempt}); retrying", seq, attempt);
+                logger.LogWarning(ex, "Applying log entry {Sequence} ({Signals} signals; accounts {Accounts}) failed (attempt {Attempt}); retrying", seq, signals.Count, AccountsOf(signals), attempt);
                 await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt));
             }
             catch (Exception ex)
             {
                 // Still failing: answer the caller (it will retry; ids make that safe) but keep
                 // trying in the background, so the watermark, and with it the checkpoint, moves on.
-                logger.LogError(ex, "Applying log entry {Sequence} keeps failing; retrying in the background", seq);
+                logger.LogError(ex, "Applying log entry {Sequence} ({Signals} signals; accounts {Accounts}) keeps failing; retrying in the background", seq, signals.Count, AccountsOf(signals));
                 _ = Task.Run(() => RetryForeverAsync(signals, seq));
                 throw;
             }
@@ -81,7 +87,7 @@ public sealed class SignalIngestor(
             }
             catch (Exception ex)
             {
-                logger.LogWarning(ex, "Background apply of log entry {Sequence} failed (attempt {Attempt})", seq, attempt);
+                logger.LogWarning(ex, "Background apply of log entry {Sequence} (accounts {Accounts}) failed (attempt {Attempt})", seq, AccountsOf(signals), attempt);
             }
         }
     }
@@ -122,6 +128,16 @@ public sealed class SignalIngestor(
             duplicates += r.Duplicates;
         }
         return new IngestResult(accepted, duplicates);
+    }
+
+    /// <summary>
+    /// The accounts of a batch for a log line: ids only (never keys or payload fields), at most
+    /// five, so one huge batch cannot flood the log.
+    /// </summary>
+    private static string AccountsOf(IReadOnlyList<Signal> signals)
+    {
+        var ids = signals.Select(s => s.AccountId).Distinct(StringComparer.Ordinal).ToList();
+        return ids.Count <= 5 ? string.Join(", ", ids) : $"{string.Join(", ", ids.Take(5))} (+{ids.Count - 5} more)";
     }
 
     /// <summary>

@@ -66,6 +66,7 @@ public static class ServerSetup
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorization(Policies.Add);
         builder.Services.AddProblemDetails();
+        builder.Services.AddCsMetricsIntegrations();
         builder.Services.AddOpenApi();
         builder.Services.AddSignalR(o =>
         {
@@ -80,6 +81,7 @@ public static class ServerSetup
         {
             o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never;
         });
+        Observability.ObservabilitySetup.AddCsMetricsObservability(builder);
         return builder;
     }
 
@@ -108,6 +110,7 @@ public static class ServerSetup
             o.TransportMaxBufferSize = 256 * 1024;
             o.ApplicationMaxBufferSize = 64 * 1024;
         });
+        Observability.ObservabilitySetup.MapCsMetricsMetrics(app);
         return app;
     }
 
@@ -130,6 +133,7 @@ public static class ServerSetup
         Alias("CSMETRICS_SCORECARD", "CsMetrics:Scorecard:Path");
         Alias("CSMETRICS_PRIMARY_SILO_PORT", "CsMetrics:PrimarySiloPort");
         Alias("CSMETRICS_SWEEP_INTERVAL", "CsMetrics:Sweep:Interval");
+        Alias("CSMETRICS_ZENDESK_SECRET", "CsMetrics:Integrations:ZendeskSecret");
         return map;
     }
 }
