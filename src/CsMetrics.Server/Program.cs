@@ -18,6 +18,7 @@ api.MapAccountsApi();
 api.MapAccountTimeApi();
 api.MapScorecardApi();
 api.MapWatchlistsApi();
+api.MapPlaybooksApi();
 api.MapKeysApi();
 api.MapIntegrationsApi();
 

@@ -90,6 +90,8 @@ public sealed class AccountIndexShardGrain(
                 GrainFactory.GetGrain<IWatchlistGrain>(w.Id).Update(entry, now).Ignore();
             }
         }
+        // Playbooks (docs/playbooks.md): one-way, the evaluator keeps each account's condition state.
+        GrainFactory.GetGrain<Contracts.Playbooks.IPlaybookEvaluator>(this.GetPrimaryKeyLong()).OnChange(old, entry).Ignore();
         return Task.CompletedTask;
     }
 

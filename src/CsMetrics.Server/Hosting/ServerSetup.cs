@@ -67,6 +67,7 @@ public static class ServerSetup
         builder.Services.AddAuthorization(Policies.Add);
         builder.Services.AddProblemDetails();
         builder.Services.AddCsMetricsIntegrations();
+        builder.Services.AddCsMetricsPlaybooks();
         builder.Services.AddOpenApi();
         builder.Services.AddSignalR(o =>
         {

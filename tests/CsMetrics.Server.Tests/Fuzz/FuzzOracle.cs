@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using CsMetrics.Contracts.Watchlists;
 using CsMetrics.Scoring.Scorecards;
 using CsMetrics.Scoring.Signals;
@@ -22,6 +23,12 @@ public enum FuzzEndpoint
     PreviewScorecard,
     PostKey,
     DeleteKey,
+    Segment,
+    SegmentBatch,
+    SegmentV1,
+    Zendesk,
+    IntegrationTickets,
+    IntegrationSurveys,
 }
 
 /// <summary>Which write endpoint (and which id) the server's router would pick for a request.</summary>
@@ -31,6 +38,13 @@ public static class FuzzRoutes
     public const string Scorecard = "/api/v1/scorecard";
     public const string Preview = "/api/v1/scorecard/preview";
     public const string Keys = "/api/v1/keys";
+    public const string Segment = "/api/v1/integrations/segment";
+    public const string SegmentBatch = "/api/v1/integrations/segment/batch";
+    public const string Zendesk = "/api/v1/integrations/zendesk";
+    public const string Tickets = "/api/v1/integrations/tickets";
+    public const string Surveys = "/api/v1/integrations/surveys";
+
+    public static string SegmentV1(string escapedCall) => $"/api/v1/integrations/segment/v1/{escapedCall}";
 
     public static string Account(string escapedId) => $"/api/v1/accounts/{escapedId}";
 
@@ -87,6 +101,25 @@ public static class FuzzRoutes
         {
             return (FuzzEndpoint.DeleteKey, s[3]);
         }
+        if (s.Length >= 4 && Lit(2, "integrations") && m == "POST")
+        {
+            if (s.Length == 4)
+            {
+                return Lit(3, "segment") ? (FuzzEndpoint.Segment, null)
+                    : Lit(3, "zendesk") ? (FuzzEndpoint.Zendesk, null)
+                    : Lit(3, "tickets") ? (FuzzEndpoint.IntegrationTickets, null)
+                    : Lit(3, "surveys") ? (FuzzEndpoint.IntegrationSurveys, null)
+                    : (null, null);
+            }
+            if (s.Length == 5 && Lit(3, "segment") && Lit(4, "batch"))
+            {
+                return (FuzzEndpoint.SegmentBatch, null);
+            }
+            if (s.Length == 6 && Lit(3, "segment") && Lit(4, "v1"))
+            {
+                return (FuzzEndpoint.SegmentV1, s[5]);
+            }
+        }
         return (null, null);
     }
 }
@@ -127,6 +160,82 @@ public sealed class FuzzOracle(JsonSerializerOptions serverJson, long maxSignalB
         }
         accountIds = parsed.Signals.Select(s => s.AccountId).Distinct(StringComparer.Ordinal).ToArray();
         return false;
+    }
+
+    private static readonly JsonDocumentOptions IntegrationJson = new() { MaxDepth = 32 };
+
+    /// <summary>
+    /// True if an integration endpoint refuses the body for sure, whatever the credentials: over
+    /// the size limit, or not JSON the way the integrations parse it (JsonNode, depth 32); for
+    /// the endpoints that take only an object, not an object.
+    /// </summary>
+    public bool IntegrationBodyRejected(byte[]? body, bool objectOnly)
+    {
+        body ??= [];
+        if (body.LongLength > maxSignalBodyBytes)
+        {
+            return true;
+        }
+        try
+        {
+            var node = JsonNode.Parse(body, documentOptions: IntegrationJson);
+            return node is null || (objectOnly && node is not JsonObject);
+        }
+        catch (JsonException)
+        {
+            return true;
+        }
+        catch (Exception)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Whether the body might name a known account in any string, after JSON unescaping (ids
+    /// are strings; a number can't be "kn-acct-…"). Unsure (unreadable as a tree) counts as yes.
+    /// </summary>
+    public static bool MayNameKnown(byte[]? body, string knownPrefix)
+    {
+        if (body is null || body.Length == 0)
+        {
+            return false;
+        }
+        try
+        {
+            var node = JsonNode.Parse(body, documentOptions: IntegrationJson);
+            return Names(node, knownPrefix);
+        }
+        catch (JsonException)
+        {
+            return false; // refused by the parser: nothing is applied
+        }
+        catch (Exception)
+        {
+            return true;
+        }
+
+        static bool Names(JsonNode? n, string prefix)
+        {
+            switch (n)
+            {
+                case JsonObject o:
+                    foreach (var (k, v) in o)
+                    {
+                        if (k.Contains(prefix, StringComparison.OrdinalIgnoreCase) || Names(v, prefix))
+                        {
+                            return true;
+                        }
+                    }
+                    return false;
+                case JsonArray a:
+                    return a.Any(x => Names(x, prefix));
+                case JsonValue v when v.GetValueKind() == JsonValueKind.String:
+                    return v.GetValue<string>().Contains(prefix, StringComparison.OrdinalIgnoreCase);
+                default:
+                    return false;
+            }
+        }
     }
 
     public static bool ScorecardRejected(byte[] body)

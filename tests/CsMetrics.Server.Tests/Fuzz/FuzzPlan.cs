@@ -18,6 +18,18 @@ public sealed class FuzzRequest
     public bool Chunked { get; init; }
     public required string Strategy { get; set; }
 
+    /// <summary>Extra request headers (auth, signatures); they win over the client's default headers.</summary>
+    public List<KeyValuePair<string, string>> Headers { get; } = [];
+
+    /// <summary>Send with the client that has no API key (the request brings its own credentials, or none).</summary>
+    public bool Anonymous { get; set; }
+
+    /// <summary>The credentials (or webhook signature) are certainly refused: 401/403 whatever the body.</summary>
+    public bool AuthRejected { get; set; }
+
+    /// <summary>How a Zendesk request is signed once its body is final.</summary>
+    public ZendeskSigning? Signing { get; set; }
+
     /// <summary>The endpoint and id the router would pick (null: no write endpoint; expect 404/405).</summary>
     public FuzzEndpoint? Effective { get; set; }
     public string? EffectiveId { get; set; }
@@ -40,6 +52,10 @@ public sealed class FuzzRequest
             }
             message.Content = content;
         }
+        foreach (var (name, value) in Headers)
+        {
+            message.Headers.TryAddWithoutValidation(name, value);
+        }
         return message;
     }
 
@@ -51,6 +67,10 @@ public sealed class FuzzRequest
         if (EffectiveId is not null)
         {
             sb.Append(CultureInfo.InvariantCulture, $" id={Clip(Escape(EffectiveId), 80)}");
+        }
+        foreach (var (name, value) in Headers)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $" {name}: {Clip(Escape(value), 120)};");
         }
         sb.Append(CultureInfo.InvariantCulture, $"] strategy: {Strategy}; content-type: {ContentType ?? "(none)"}{(Chunked ? " chunked" : "")}; ");
         if (Body is null)
@@ -116,7 +136,7 @@ public sealed record FuzzWorld(
 /// Makes request number <c>i</c> of the run from its own seeded Random, so a run is a pure
 /// function of (seed, i) and any one failure can be reproduced alone.
 /// </summary>
-public sealed class FuzzPlan
+public sealed partial class FuzzPlan
 {
     private readonly int _seed;
     private readonly FuzzWorld _world;
@@ -134,6 +154,8 @@ public sealed class FuzzPlan
         {
             (FuzzEndpoint.Signals, 26), (FuzzEndpoint.PutAccount, 11), (FuzzEndpoint.PutOverride, 10), (FuzzEndpoint.DeleteOverride, 6),
             (FuzzEndpoint.PutWatchlist, 10), (FuzzEndpoint.DeleteWatchlist, 6), (FuzzEndpoint.PutScorecard, 8), (FuzzEndpoint.PreviewScorecard, 7),
+            (FuzzEndpoint.Segment, 6), (FuzzEndpoint.SegmentBatch, 4), (FuzzEndpoint.SegmentV1, 7), (FuzzEndpoint.Zendesk, 8),
+            (FuzzEndpoint.IntegrationTickets, 5), (FuzzEndpoint.IntegrationSurveys, 5),
         };
         if (world.KeysApi)
         {
@@ -179,6 +201,9 @@ public sealed class FuzzPlan
             FuzzEndpoint.PutScorecard => Scorecard(index, r, endpoint, HttpMethod.Put, FuzzRoutes.Scorecard),
             FuzzEndpoint.PreviewScorecard => Scorecard(index, r, endpoint, HttpMethod.Post, FuzzRoutes.Preview),
             FuzzEndpoint.PostKey => BoundBody(index, r, endpoint, HttpMethod.Post, FuzzRoutes.Keys, ValidKey),
+            FuzzEndpoint.Segment or FuzzEndpoint.SegmentBatch or FuzzEndpoint.SegmentV1 => Segment(index, r, endpoint, now),
+            FuzzEndpoint.Zendesk => Zendesk(index, r, now),
+            FuzzEndpoint.IntegrationTickets or FuzzEndpoint.IntegrationSurveys => Generic(index, r, endpoint, now),
             _ => Bodiless(index, r, endpoint, HttpMethod.Delete, FuzzRoutes.Key(KeyRouteId(r)) + JunkQuery(r)),
         };
         Classify(request, r, now);
@@ -233,6 +258,13 @@ public sealed class FuzzPlan
                     if (!q.MustReject)
                     {
                         throw new InvalidOperationException($"the generator made a valid scorecard: {q.Describe()}");
+                    }
+                    return;
+                case FuzzEndpoint.Segment or FuzzEndpoint.SegmentBatch or FuzzEndpoint.SegmentV1 or FuzzEndpoint.Zendesk
+                    or FuzzEndpoint.IntegrationTickets or FuzzEndpoint.IntegrationSurveys:
+                    if (ClassifyIntegration(q, attempt))
+                    {
+                        continue;
                     }
                     return;
                 default:
