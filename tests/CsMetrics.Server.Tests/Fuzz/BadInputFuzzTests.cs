@@ -17,7 +17,7 @@ namespace CsMetrics.Server.Tests.Fuzz;
 /// Bad input, tried at scale: 10,000+ generated hostile requests over every write endpoint, all
 /// with an admin key so that authorization never hides a parsing problem. None may answer 5xx,
 /// the server keeps serving and stays within a memory bound, and no refused request changes a
-/// known account, watchlist or the scorecard.
+/// known account, watchlist, playbook or the scorecard.
 /// </summary>
 /// <remarks>
 /// Deterministic: request <c>i</c> is made from its own Random seeded by (seed, i). The seed is
@@ -37,6 +37,8 @@ public sealed class BadInputFuzzTests(ITestOutputHelper output)
     private static readonly string[] ThrowawayAccounts = Enumerable.Range(0, 12).Select(i => $"tw-acct-{i:00}").ToArray();
     private static readonly string[] KnownWatchlists = ["kn-wl-alpha", "kn-wl-bravo"];
     private static readonly string[] ThrowawayWatchlists = Enumerable.Range(0, 6).Select(i => $"tw-wl-{i:00}").ToArray();
+    private static readonly string[] KnownPlaybooks = ["kn-pb-alpha", "kn-pb-bravo"];
+    private static readonly string[] ThrowawayPlaybooks = Enumerable.Range(0, 6).Select(i => $"tw-pb-{i:00}").ToArray();
 
     /// <summary>
     /// The sweep would re-evaluate (and re-stamp) accounts on its own; with a day's interval it
@@ -136,6 +138,15 @@ public sealed class BadInputFuzzTests(ITestOutputHelper output)
             Assert.Equal(before["listing"], after["listing"]);
         }
         CompareWatchlists(seed, before, after, stats, tainted);
+
+        // (5) Known playbooks (and their delivery logs): byte for byte as before; no request reached them but refused ones.
+        foreach (var key in before.Keys.Where(k => k.StartsWith("playbook:", StringComparison.Ordinal) || k.StartsWith("deliveries:", StringComparison.Ordinal)))
+        {
+            Assert.True(before[key] == after.GetValueOrDefault(key),
+                $"seed {seed}: {key} changed though every request aimed at it was refused.\nbefore: {before[key]}\nafter:  {after.GetValueOrDefault(key)}");
+        }
+        var acceptedOnKnown = stats.PutPlaybooks.Concat(stats.DeletedPlaybooks).Where(KnownPlaybooks.Contains).ToArray();
+        Assert.True(acceptedOnKnown.Length == 0, $"seed {seed}: a write to a known playbook was accepted: {string.Join(", ", acceptedOnKnown)}");
     }
 
     // ---------------------------------------------------------------- one request
@@ -229,14 +240,29 @@ public sealed class BadInputFuzzTests(ITestOutputHelper output)
             }
         }
 
+        // Playbooks: known ones must come out byte-identical; every one posts only to a closed loopback port.
+        // no_usage over thousands of days never holds for a fuzzed account (signals that old are refused): they never fire.
+        await PutPlaybookAsync(admin, "kn-pb-alpha", new { name = "Known alpha", trigger = new { type = "no_usage", days = 3660 }, action = new { type = "webhook", url = FuzzPlan.ClosedLoopbackUrl + "known-alpha" }, cooldownMinutes = 120 });
+        await PutPlaybookAsync(admin, "kn-pb-bravo", new { name = "Known bravo", trigger = new { type = "no_usage", days = 3000 }, action = new { type = "slack", url = FuzzPlan.ClosedLoopbackUrl + "known-bravo" }, cooldownMinutes = 0 });
+        foreach (var id in ThrowawayPlaybooks)
+        {
+            await PutPlaybookAsync(admin, id, new { name = "Throwaway " + id, trigger = new { type = "band_falls", to = "red" }, action = new { type = "webhook", url = FuzzPlan.ClosedLoopbackUrl + id } });
+        }
+
         string scorecard = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "config", "scorecard.default.json"));
-        return new FuzzWorld(admin.BaseAddress!, KnownAccounts, ThrowawayAccounts, KnownWatchlists, ThrowawayWatchlists, builtIns, configuredKeys, scorecard, keysApi);
+        return new FuzzWorld(admin.BaseAddress!, KnownAccounts, ThrowawayAccounts, KnownWatchlists, ThrowawayWatchlists, builtIns, configuredKeys, scorecard, keysApi, KnownPlaybooks, ThrowawayPlaybooks);
     }
 
     private static async Task PutWatchlistAsync(HttpClient admin, string id, object body)
     {
         using var response = await admin.PutAsJsonAsync($"/api/v1/watchlists/{id}", body);
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"PUT watchlist {id}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    private static async Task PutPlaybookAsync(HttpClient admin, string id, object body)
+    {
+        using var response = await admin.PutAsJsonAsync($"/api/v1/playbooks/{id}", body);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"PUT playbook {id}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
     private static async Task<bool> HasKeysApiAsync(HttpClient admin)
@@ -277,6 +303,11 @@ public sealed class BadInputFuzzTests(ITestOutputHelper output)
         foreach (var w in lists)
         {
             snapshot["watchlist:" + w!["id"]!.GetValue<string>()] = w.ToJsonString();
+        }
+        foreach (var id in KnownPlaybooks)
+        {
+            snapshot["playbook:" + id] = await GetTextAsync(admin, $"/api/v1/playbooks/{id}");
+            snapshot["deliveries:" + id] = await GetTextAsync(admin, $"/api/v1/playbooks/{id}/deliveries");
         }
         return snapshot;
     }
@@ -379,6 +410,8 @@ internal sealed class FuzzStats
     public ConcurrentBag<string> Tainted { get; } = [];
     public ConcurrentBag<string> PutWatchlists { get; } = [];
     public ConcurrentBag<string> DeletedWatchlists { get; } = [];
+    public ConcurrentBag<string> PutPlaybooks { get; } = [];
+    public ConcurrentBag<string> DeletedPlaybooks { get; } = [];
 
     public int FailureCount => Volatile.Read(ref _failureCount);
     public int Throttled => Volatile.Read(ref _throttled);
@@ -437,6 +470,12 @@ internal sealed class FuzzStats
                 case FuzzEndpoint.DeleteWatchlist:
                     DeletedWatchlists.Add(id);
                     break;
+                case FuzzEndpoint.PutPlaybook:
+                    PutPlaybooks.Add(id);
+                    break;
+                case FuzzEndpoint.DeletePlaybook:
+                    DeletedPlaybooks.Add(id);
+                    break;
             }
         }
     }
@@ -458,7 +497,7 @@ internal sealed class FuzzStats
         }
         sb.AppendLine("requests the oracle was sure get refused, per endpoint: " + string.Join(", ", _mustRejectByEndpoint.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}")));
         sb.AppendLine("refused-for-sure requests aimed at known accounts/watchlists: " + string.Join(", ", _knownTargeted.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}")));
-        sb.AppendLine(CultureInfo.InvariantCulture, $"accepted watchlist PUTs: {PutWatchlists.Count}, DELETEs: {DeletedWatchlists.Count}; failures: {FailureCount}; oracle mismatches: {Mismatches.Count}; throttled: {Throttled}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"accepted watchlist PUTs: {PutWatchlists.Count}, DELETEs: {DeletedWatchlists.Count}; accepted playbook PUTs: {PutPlaybooks.Count}, DELETEs: {DeletedPlaybooks.Count}; failures: {FailureCount}; oracle mismatches: {Mismatches.Count}; throttled: {Throttled}");
         foreach (var m in Mismatches.Take(10))
         {
             sb.AppendLine("  mismatch: " + m);

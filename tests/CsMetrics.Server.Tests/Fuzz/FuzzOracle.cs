@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CsMetrics.Contracts.Playbooks;
 using CsMetrics.Contracts.Watchlists;
 using CsMetrics.Scoring.Scorecards;
 using CsMetrics.Scoring.Signals;
@@ -29,6 +30,8 @@ public enum FuzzEndpoint
     Zendesk,
     IntegrationTickets,
     IntegrationSurveys,
+    PutPlaybook,
+    DeletePlaybook,
 }
 
 /// <summary>Which write endpoint (and which id) the server's router would pick for a request.</summary>
@@ -53,6 +56,8 @@ public static class FuzzRoutes
     public static string Watchlist(string escapedId) => $"/api/v1/watchlists/{escapedId}";
 
     public static string Key(string escapedId) => $"/api/v1/keys/{escapedId}";
+
+    public static string Playbook(string escapedId) => $"/api/v1/playbooks/{escapedId}";
 
     /// <summary>
     /// The endpoint and route id the server would see. Decodes the path the way TestServer and
@@ -92,6 +97,10 @@ public static class FuzzRoutes
         if (s.Length == 4 && Lit(2, "watchlists") && m is "PUT" or "DELETE")
         {
             return (m == "PUT" ? FuzzEndpoint.PutWatchlist : FuzzEndpoint.DeleteWatchlist, s[3]);
+        }
+        if (s.Length == 4 && Lit(2, "playbooks") && m is "PUT" or "DELETE")
+        {
+            return (m == "PUT" ? FuzzEndpoint.PutPlaybook : FuzzEndpoint.DeletePlaybook, s[3]);
         }
         if (s.Length == 3 && Lit(2, "keys") && m == "POST")
         {
@@ -342,5 +351,70 @@ public sealed class FuzzOracle(JsonSerializerOptions serverJson, long maxSignalB
                 || f.Owner is { Length: > 200 } || f.Segment is { Length: > 200 };
         }
         return false;
+    }
+    /// <summary>
+    /// True if <c>PUT /api/v1/playbooks/{id}</c> refuses the body for sure (PlaybooksApi.Validate).
+    /// <c>enters_watchlist</c> depends on which watchlists exist at the time, so it never counts as sure.
+    /// </summary>
+    public bool PlaybookRejected(string id, string? contentType, byte[]? body)
+    {
+        if (!WatchlistIds.IsValid(id))
+        {
+            return true;
+        }
+        var (result, b) = Bind<PlaybookBody>(contentType, body);
+        if (result != Binding.Bound)
+        {
+            return result is Binding.Rejected or Binding.Null;
+        }
+        if (string.IsNullOrWhiteSpace(b!.Name) || b.Name.Length > 100 || b.Name.Any(char.IsControl)
+            || b.CooldownMinutes is < 0 or > PlaybookDefinition.MaxCooldownMinutes)
+        {
+            return true;
+        }
+        bool triggerBad = b.Trigger switch
+        {
+            null => true,
+            { Type: PlaybookRules.BandFalls } t => t.To is not ("red" or "yellow") || (t.From is not null && PlaybookRules.Rank(t.From) <= PlaybookRules.Rank(t.To)),
+            { Type: PlaybookRules.ScoreDrop } t => t.Points is not { } points || !(points > 0 && points <= 100),
+            { Type: PlaybookRules.EntersWatchlist } => false,
+            { Type: PlaybookRules.NoUsage } t => t.Days is not (>= 1 and <= 3660),
+            _ => true,
+        };
+        return triggerBad || b.Action is not { } a || !PlaybookRules.ActionTypes.Contains(a.Type)
+            || a.Url is not { Length: <= 2000 } || !Uri.TryCreate(a.Url, UriKind.Absolute, out var uri)
+            || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || !string.IsNullOrEmpty(uri.UserInfo);
+    }
+
+    /// <summary>
+    /// Whether a playbook body that might be accepted could only ever post to the closed loopback
+    /// port (http://127.0.0.1:9/…). Read as UTF-8 JSON whatever the content type; unreadable counts as safe
+    /// (the server cannot read it either).
+    /// </summary>
+    public bool PlaybookUrlSafe(byte[]? body)
+    {
+        if (body is null || body.Length == 0)
+        {
+            return true;
+        }
+        PlaybookBody? b;
+        try
+        {
+            b = JsonSerializer.Deserialize<PlaybookBody>(new MemoryStream(body), serverJson);
+        }
+        catch (JsonException)
+        {
+            return true;
+        }
+        catch (Exception)
+        {
+            return false;
+        }
+        if (b?.Action?.Url is not { } url || !Uri.TryCreate(url, UriKind.Absolute, out var uri)
+            || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            return true;
+        }
+        return uri.IsLoopback && uri.Port == 9;
     }
 }

@@ -130,7 +130,9 @@ public sealed record FuzzWorld(
     string[] BuiltInWatchlists,
     string[] ConfiguredKeyIds,
     string ScorecardText,
-    bool KeysApi);
+    bool KeysApi,
+    string[] KnownPlaybooks,
+    string[] ThrowawayPlaybooks);
 
 /// <summary>
 /// Makes request number <c>i</c> of the run from its own seeded Random, so a run is a pure
@@ -156,6 +158,7 @@ public sealed partial class FuzzPlan
             (FuzzEndpoint.PutWatchlist, 10), (FuzzEndpoint.DeleteWatchlist, 6), (FuzzEndpoint.PutScorecard, 8), (FuzzEndpoint.PreviewScorecard, 7),
             (FuzzEndpoint.Segment, 6), (FuzzEndpoint.SegmentBatch, 4), (FuzzEndpoint.SegmentV1, 7), (FuzzEndpoint.Zendesk, 8),
             (FuzzEndpoint.IntegrationTickets, 5), (FuzzEndpoint.IntegrationSurveys, 5),
+            (FuzzEndpoint.PutPlaybook, 9), (FuzzEndpoint.DeletePlaybook, 5),
         };
         if (world.KeysApi)
         {
@@ -200,6 +203,8 @@ public sealed partial class FuzzPlan
             FuzzEndpoint.DeleteWatchlist => Bodiless(index, r, endpoint, HttpMethod.Delete, FuzzRoutes.Watchlist(WatchlistRouteId(r)) + JunkQuery(r)),
             FuzzEndpoint.PutScorecard => Scorecard(index, r, endpoint, HttpMethod.Put, FuzzRoutes.Scorecard),
             FuzzEndpoint.PreviewScorecard => Scorecard(index, r, endpoint, HttpMethod.Post, FuzzRoutes.Preview),
+            FuzzEndpoint.PutPlaybook => BoundBody(index, r, endpoint, HttpMethod.Put, FuzzRoutes.Playbook(PlaybookRouteId(r)), ValidPlaybook),
+            FuzzEndpoint.DeletePlaybook => Bodiless(index, r, endpoint, HttpMethod.Delete, FuzzRoutes.Playbook(PlaybookRouteId(r)) + JunkQuery(r)),
             FuzzEndpoint.PostKey => BoundBody(index, r, endpoint, HttpMethod.Post, FuzzRoutes.Keys, ValidKey),
             FuzzEndpoint.Segment or FuzzEndpoint.SegmentBatch or FuzzEndpoint.SegmentV1 => Segment(index, r, endpoint, now),
             FuzzEndpoint.Zendesk => Zendesk(index, r, now),
@@ -253,6 +258,19 @@ public sealed partial class FuzzPlan
                 case FuzzEndpoint.DeleteWatchlist:
                     q.MustReject = false;
                     break;
+                case FuzzEndpoint.PutPlaybook:
+                    q.MustReject = _oracle.PlaybookRejected(id!, q.ContentType, q.Body);
+                    if (!q.MustReject && !_oracle.PlaybookUrlSafe(q.Body))
+                    {
+                        // Might be accepted with a URL other than the closed loopback port: never save that.
+                        q.Body = HostileJson.Encode(HostileJson.Write(ValidPlaybook(r), r));
+                        q.Strategy += " (maybe valid with an outside URL: replaced by a valid loopback playbook)";
+                        continue;
+                    }
+                    break;
+                case FuzzEndpoint.DeletePlaybook:
+                    q.MustReject = false; // deleting is valid for any existing playbook
+                    break;
                 case FuzzEndpoint.PutScorecard:
                     q.MustReject = FuzzOracle.ScorecardRejected(q.Body ?? []);
                     if (!q.MustReject)
@@ -274,7 +292,8 @@ public sealed partial class FuzzPlan
 
             bool knownAccount = q.Effective is FuzzEndpoint.PutAccount or FuzzEndpoint.PutOverride or FuzzEndpoint.DeleteOverride && _world.KnownAccounts.Contains(id);
             bool knownWatchlist = q.Effective is FuzzEndpoint.PutWatchlist or FuzzEndpoint.DeleteWatchlist && _world.KnownWatchlists.Contains(id);
-            if (!knownAccount && !knownWatchlist)
+            bool knownPlaybook = q.Effective is FuzzEndpoint.PutPlaybook or FuzzEndpoint.DeletePlaybook && _world.KnownPlaybooks.Contains(id);
+            if (!knownAccount && !knownWatchlist && !knownPlaybook)
             {
                 return;
             }
@@ -288,6 +307,7 @@ public sealed partial class FuzzPlan
             {
                 FuzzEndpoint.PutAccount => FuzzRoutes.Account(r.Pick(_world.ThrowawayAccounts)),
                 FuzzEndpoint.PutOverride or FuzzEndpoint.DeleteOverride => FuzzRoutes.Override(r.Pick(_world.ThrowawayAccounts)),
+                FuzzEndpoint.PutPlaybook or FuzzEndpoint.DeletePlaybook => FuzzRoutes.Playbook(r.Pick(_world.ThrowawayPlaybooks)),
                 _ => FuzzRoutes.Watchlist(r.Pick(_world.ThrowawayWatchlists)),
             };
             q.Uri = new Uri(_world.BaseAddress, path);
@@ -346,6 +366,7 @@ public sealed partial class FuzzPlan
                 FuzzEndpoint.PutOverride or FuzzEndpoint.DeleteOverride => FuzzRoutes.Override("uri-rejected"),
                 FuzzEndpoint.PutWatchlist or FuzzEndpoint.DeleteWatchlist => FuzzRoutes.Watchlist("uri-rejected"),
                 FuzzEndpoint.DeleteKey => FuzzRoutes.Key("uri-rejected"),
+                FuzzEndpoint.PutPlaybook or FuzzEndpoint.DeletePlaybook => FuzzRoutes.Playbook("uri-rejected"),
                 _ => path.Split('?')[0],
             });
             strategy += " (path not a URI: replaced)";
@@ -535,6 +556,33 @@ public sealed partial class FuzzPlan
             ["sort"] = r.Pick(new[] { "score", "drop7d", "renewal" }),
             ["limit"] = r.Next(1, 200),
         };
+    }
+
+    /// <summary>The URL every playbook the fuzz may save posts to: a closed port on loopback (discard), so nothing real is reached.</summary>
+    public const string ClosedLoopbackUrl = "http://127.0.0.1:9/";
+
+    private JsonNode ValidPlaybook(Random r)
+    {
+        var trigger = r.Next(4) switch
+        {
+            0 => r.Chance(50)
+                ? new JsonObject { ["type"] = "band_falls", ["to"] = r.Pick(new[] { "red", "yellow" }) }
+                : new JsonObject { ["type"] = "band_falls", ["to"] = "red", ["from"] = r.Pick(new[] { "yellow", "green" }) },
+            1 => new JsonObject { ["type"] = "score_drop", ["points"] = Math.Round(0.5 + (r.NextDouble() * 99), 1) },
+            2 => new JsonObject { ["type"] = "enters_watchlist", ["watchlistId"] = r.Pick(r.Chance(50) ? _world.KnownWatchlists : _world.BuiltInWatchlists) },
+            _ => new JsonObject { ["type"] = "no_usage", ["days"] = r.Next(1, 3661) },
+        };
+        var o = new JsonObject
+        {
+            ["name"] = "Fuzz playbook " + r.Next(100),
+            ["trigger"] = trigger,
+            ["action"] = new JsonObject { ["type"] = r.Pick(new[] { "webhook", "slack" }), ["url"] = ClosedLoopbackUrl + "fz" + r.Next(100) },
+        };
+        if (r.Chance(70))
+        {
+            o["cooldownMinutes"] = r.Next(0, 2000);
+        }
+        return o;
     }
 
     private static JsonNode ValidKey(Random r)
@@ -914,6 +962,14 @@ public sealed partial class FuzzPlan
         4 => r.Pick(_world.BuiltInWatchlists),
         < 7 => r.Pick(_world.ThrowawayWatchlists),
         _ => HostileRouteId(r, r.Pick(r.Chance(70) ? _world.KnownWatchlists : _world.BuiltInWatchlists)),
+    };
+
+    private string PlaybookRouteId(Random r) => r.Next(10) switch
+    {
+        < 4 => r.Pick(_world.KnownPlaybooks),
+        < 7 => r.Pick(_world.ThrowawayPlaybooks),
+        7 => "missing-pb-" + r.Next(1000),
+        _ => HostileRouteId(r, r.Pick(_world.KnownPlaybooks)),
     };
 
     private string KeyRouteId(Random r) => r.Next(6) switch
