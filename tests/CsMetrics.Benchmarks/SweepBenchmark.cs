@@ -84,11 +84,19 @@ public static class SweepBenchmark
             var full = await sweeper.SweepOnceAsync();
             var second = await sweeper.SweepOnceAsync();
 
+            // What-if: every account scored under a proposed scorecard (red cut-off moved to 60).
+            string proposed = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "config", "scorecard.default.json")).Replace("\"red\": 40", "\"red\": 60");
+            var previewWatch = Stopwatch.StartNew();
+            var previews = await Task.WhenAll(Enumerable.Range(0, AccountIndex.ShardCount).Select(s => grains.GetGrain<IAccountIndexShard>(s).Preview(proposed)));
+            previewWatch.Stop();
+            int changed = previews.SelectMany(p => p).Count(p => p.BandBefore != p.BandAfter);
+
             Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}");
             Console.WriteLine($"accounts loaded: {accounts:N0} ({accounts * 3:N0} signals) in {load.Elapsed.TotalSeconds:F1} s");
             Console.WriteLine($"sweep, nothing due:  touched {idle.Touched,8:N0} in {idle.Elapsed.TotalMilliseconds,8:F0} ms  ({idle.Elapsed.TotalMilliseconds * 1000 / accounts:F2} µs/account scanned)");
             Console.WriteLine($"sweep, all due:      touched {full.Touched,8:N0} in {full.Elapsed.TotalMilliseconds,8:F0} ms  ({full.Elapsed.TotalMilliseconds * 1000 / Math.Max(1, full.Touched):F1} µs/account re-evaluated)");
             Console.WriteLine($"sweep, again:        touched {second.Touched,8:N0} in {second.Elapsed.TotalMilliseconds,8:F0} ms");
+            Console.WriteLine($"scorecard preview:   {previews.Sum(p => p.Length),8:N0} accounts in {previewWatch.Elapsed.TotalMilliseconds,8:F0} ms  ({changed:N0} would change band)");
             Console.WriteLine($"managed heap after sweeps: {GC.GetTotalMemory(true) / 1024 / 1024:N0} MB; working set {Environment.WorkingSet / 1024 / 1024:N0} MB");
         }
         finally

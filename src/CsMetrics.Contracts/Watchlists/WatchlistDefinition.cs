@@ -34,13 +34,14 @@ public sealed record WatchlistEntry(
     string? Reason,
     DateOnly? RenewalDate,
     double[] Trend,
-    bool Overridden = false)
+    bool Overridden = false,
+    double? Delta30d = null)
 {
     /// <summary>Equality of everything a client shows (records compare arrays by reference).</summary>
     public bool LooksSame(WatchlistEntry other) =>
         AccountId == other.AccountId && Name == other.Name && Owner == other.Owner && Segment == other.Segment
         && Score == other.Score && Band == other.Band && Delta7d == other.Delta7d && UpdatedAt == other.UpdatedAt
-        && Reason == other.Reason && RenewalDate == other.RenewalDate && Overridden == other.Overridden
+        && Reason == other.Reason && RenewalDate == other.RenewalDate && Overridden == other.Overridden && Delta30d == other.Delta30d
         && Trend.AsSpan().SequenceEqual(other.Trend);
 }
 

@@ -68,7 +68,7 @@ public static class WatchlistRules
     public static bool DependsOnDate(WatchlistFilter f) => f.RenewalWithinDays is not null || f.MinDaysSilent is not null;
 
     public static WatchlistEntry ToEntry(IndexEntry e) =>
-        new(e.AccountId, e.Name, e.Owner, e.Segment, e.Score, e.Band, e.Delta7d, e.UpdatedAt, e.Reason, e.RenewalDate, e.Trend, e.Overridden);
+        new(e.AccountId, e.Name, e.Owner, e.Segment, e.Score, e.Band, e.Delta7d, e.UpdatedAt, e.Reason, e.RenewalDate, e.Trend, e.Overridden, e.Delta30d);
 
     public static IComparer<WatchlistEntry> ComparerFor(string sort) => sort switch
     {

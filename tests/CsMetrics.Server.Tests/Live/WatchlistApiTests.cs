@@ -139,7 +139,7 @@ public sealed class WatchlistApiTests(LiveServerFixture server)
             [scored[1].Id, scored[2].Id, scored[0].Id, unscored],
             entries.Select(e => e!["accountId"]!.GetValue<string>()).ToArray());
         var worst = entries[0]!;
-        HttpAssertions.AssertHasProperties(worst, "accountId", "name", "owner", "segment", "score", "band", "delta7d", "updatedAt", "reason", "renewalDate", "trend");
+        HttpAssertions.AssertHasProperties(worst, "accountId", "name", "owner", "segment", "score", "band", "delta7d", "delta30d", "updatedAt", "reason", "renewalDate", "trend");
         Assert.Equal(0, worst["score"]!.GetValue<double>());
         Assert.Equal("red", worst["band"]!.GetValue<string>());
         Assert.Equal(owner, worst["owner"]!.GetValue<string>());

@@ -127,7 +127,7 @@ public sealed class WatchlistHubTests(LiveServerFixture server, ITestOutputHelpe
 
         var entry = client.Rows(AtRisk)[account];
         HttpAssertions.AssertHasProperties(JsonNode.Parse(entry.GetRawText()),
-            "accountId", "name", "owner", "segment", "score", "band", "delta7d", "updatedAt", "reason", "renewalDate", "trend");
+            "accountId", "name", "owner", "segment", "score", "band", "delta7d", "delta30d", "updatedAt", "reason", "renewalDate", "trend");
         Assert.Equal("Acme Red", entry.GetProperty("name").GetString());
         Assert.Equal("csm-hub", entry.GetProperty("owner").GetString());
         Assert.Equal("enterprise", entry.GetProperty("segment").GetString());
