@@ -37,8 +37,8 @@ public sealed class Checkpointer(
             var ids = dirty.Drain();
             try
             {
-                await ForEachBounded(ids, id => grains.GetGrain<IAccountGrain>(id).Checkpoint(), 64);
-                await ForEachBounded(Enumerable.Range(0, AccountIndex.ShardCount), s => grains.GetGrain<IAccountIndexShard>(s).Checkpoint(), 16);
+                await Bounded.ForEachAsync(ids, 64, id => grains.GetGrain<IAccountGrain>(id).Checkpoint());
+                await Bounded.ForEachAsync(Enumerable.Range(0, AccountIndex.ShardCount), 16, s => grains.GetGrain<IAccountIndexShard>(s).Checkpoint());
             }
             catch
             {
@@ -64,21 +64,5 @@ public sealed class Checkpointer(
         {
             _gate.Release();
         }
-    }
-
-    private static async Task ForEachBounded<T>(IEnumerable<T> items, Func<T, Task> action, int parallelism)
-    {
-        var running = new List<Task>(parallelism);
-        foreach (var item in items)
-        {
-            running.Add(action(item));
-            if (running.Count >= parallelism)
-            {
-                var done = await Task.WhenAny(running);
-                running.Remove(done);
-                await done;
-            }
-        }
-        await Task.WhenAll(running);
     }
 }

@@ -157,7 +157,7 @@ public sealed class AccountIndexShardGrain(
                 remaining++;
             }
         }
-        await ForEachBounded(due, id => GrainFactory.GetGrain<IAccountGrain>(id).Reevaluate());
+        await Bounded.ForEachAsync(due, Parallelism, id => GrainFactory.GetGrain<IAccountGrain>(id).Reevaluate());
         foreach (var id in due)
         {
             _swept[id] = now;
@@ -184,7 +184,7 @@ public sealed class AccountIndexShardGrain(
                 remaining++;
             }
         }
-        await ForEachBounded(todo, id => GrainFactory.GetGrain<IAccountGrain>(id).Reevaluate(version));
+        await Bounded.ForEachAsync(todo, Parallelism, id => GrainFactory.GetGrain<IAccountGrain>(id).Reevaluate(version));
         foreach (var id in todo)
         {
             _rescoredVersion[id] = version;
@@ -197,7 +197,7 @@ public sealed class AccountIndexShardGrain(
         var results = new ScorePreview[_byId.Count];
         int i = 0;
         var ids = _byId.Keys.ToArray();
-        await ForEachBounded(ids, async id =>
+        await Bounded.ForEachAsync(ids, Parallelism, async id =>
         {
             var preview = await GrainFactory.GetGrain<IAccountGrain>(id).PreviewScore(proposedScorecardJson);
             results[Interlocked.Increment(ref i) - 1] = preview;
@@ -224,22 +224,6 @@ public sealed class AccountIndexShardGrain(
                 }
             }
         }
-    }
-
-    private static async Task ForEachBounded(IReadOnlyList<string> ids, Func<string, Task> action)
-    {
-        var running = new List<Task>(Parallelism);
-        foreach (var id in ids)
-        {
-            running.Add(action(id));
-            if (running.Count >= Parallelism)
-            {
-                var done = await Task.WhenAny(running);
-                running.Remove(done);
-                await done;
-            }
-        }
-        await Task.WhenAll(running);
     }
 
     public async Task Checkpoint()

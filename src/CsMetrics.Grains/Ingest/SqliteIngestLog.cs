@@ -3,6 +3,8 @@ using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 
+using CsMetrics.Grains.Storage;
+
 namespace CsMetrics.Grains.Ingest;
 
 /// <summary>Options for <see cref="SqliteIngestLog"/>.</summary>
@@ -68,24 +70,10 @@ public sealed class SqliteIngestLog : IIngestLog
         _maxGroupEntries = options.MaxGroupEntries;
         _maxGroupBytes = options.MaxGroupBytes;
 
-        var fullPath = Path.GetFullPath(databasePath);
-        var directory = Path.GetDirectoryName(fullPath);
-        if (!string.IsNullOrEmpty(directory))
-        {
-            Directory.CreateDirectory(directory);
-        }
+        var (_, readers, writer) = SqliteFiles.Open(databasePath);
+        _readConnectionString = readers;
 
-        var builder = new SqliteConnectionStringBuilder
-        {
-            DataSource = fullPath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Cache = SqliteCacheMode.Private,
-            Pooling = true,
-        };
-        _readConnectionString = builder.ToString();
-        builder.Pooling = false;
-
-        _writer = new SqliteConnection(builder.ToString());
+        _writer = new SqliteConnection(writer);
         _writer.Open();
         // page_size must precede journal_mode=WAL: it only takes effect before the file's first write.
         Execute(

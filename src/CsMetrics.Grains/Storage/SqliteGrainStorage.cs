@@ -79,26 +79,11 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
         _logger = logger;
         _deleteOnClear = options.DeleteStateOnClear;
 
-        var fullPath = Path.GetFullPath(options.DatabasePath);
-        var directory = Path.GetDirectoryName(fullPath);
-        if (!string.IsNullOrEmpty(directory))
-        {
-            Directory.CreateDirectory(directory);
-        }
-
-        var builder = new SqliteConnectionStringBuilder
-        {
-            DataSource = fullPath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Cache = SqliteCacheMode.Private,
-            Pooling = true,
-        };
-        _readConnectionString = builder.ToString();
-        // The writer lives as long as the provider, so pooling buys nothing and would keep the file open after Dispose.
-        builder.Pooling = false;
+        var (fullPath, readers, writer) = SqliteFiles.Open(options.DatabasePath);
+        _readConnectionString = readers;
 
         _writeLock = WriterLocks.GetOrAdd(fullPath, static _ => new SemaphoreSlim(1, 1));
-        _writer = new SqliteConnection(builder.ToString());
+        _writer = new SqliteConnection(writer);
         _writer.Open();
         Execute(_writer,
             "PRAGMA journal_mode=WAL;" +

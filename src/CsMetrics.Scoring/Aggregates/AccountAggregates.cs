@@ -111,39 +111,41 @@ public sealed partial class AccountAggregates
             LastUsageDay = day;
         }
 
-        if (s.UserId is { } user)
+        if (s.UserId is { } user && TryAdvanceLastDay(UserLastSeenDay, user, day, SignalLimits.MaxUsersPerAccount, out int previous))
         {
-            ref int last = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(UserLastSeenDay, user);
-            if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref last))
-            {
-                if (UserLastSeenDay.Count < SignalLimits.MaxUsersPerAccount)
-                {
-                    UserLastSeenDay[user] = day;
-                    MoveUserLastSeen(int.MinValue, day);
-                }
-            }
-            else if (day > last)
-            {
-                MoveUserLastSeen(last, day);
-                last = day;
-            }
+            MoveUserLastSeen(previous, day);
         }
-
         if (s.Feature is { } feature)
         {
-            ref int last = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(FeatureLastUsedDay, feature);
-            if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref last))
-            {
-                if (FeatureLastUsedDay.Count < SignalLimits.MaxFeaturesPerAccount)
-                {
-                    FeatureLastUsedDay[feature] = day;
-                }
-            }
-            else if (day > last)
-            {
-                last = day;
-            }
+            TryAdvanceLastDay(FeatureLastUsedDay, feature, day, SignalLimits.MaxFeaturesPerAccount, out _);
         }
+    }
+
+    /// <summary>
+    /// Moves a key's latest day forward (out-of-order older days change nothing), adding the key
+    /// while the map is under its cap. True when the day changed; <paramref name="previous"/> is
+    /// the day before, or <see cref="int.MinValue"/> for a new key.
+    /// </summary>
+    private static bool TryAdvanceLastDay(Dictionary<string, int> map, string key, int day, int cap, out int previous)
+    {
+        ref int last = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(map, key);
+        if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref last))
+        {
+            previous = int.MinValue;
+            if (map.Count >= cap)
+            {
+                return false;
+            }
+            map[key] = day;
+            return true;
+        }
+        previous = last;
+        if (day <= last)
+        {
+            return false;
+        }
+        last = day;
+        return true;
     }
 
     private void MoveUserLastSeen(int fromDay, int toDay)
