@@ -69,17 +69,20 @@ public sealed class ClusterFixture : IAsyncLifetime
         silo.Services.Configure<CsMetrics.Grains.Sweeps.SweepOptions>(o => o.Interval = TimeSpan.FromDays(3650));
     }
 
-    public async Task DisposeAsync()
+    public Task DisposeAsync() => StopAndDeleteAsync(Cluster, _directory);
+
+    /// <summary>Stops a test cluster and removes its files (SQLite pools hold them open until cleared).</summary>
+    public static async Task StopAndDeleteAsync(InProcessTestCluster? cluster, string directory)
     {
-        if (Cluster is not null)
+        if (cluster is not null)
         {
-            await Cluster.StopAllSilosAsync();
-            await Cluster.DisposeAsync();
+            await cluster.StopAllSilosAsync();
+            await cluster.DisposeAsync();
         }
         SqliteConnection.ClearAllPools();
         try
         {
-            Directory.Delete(_directory, recursive: true);
+            Directory.Delete(directory, recursive: true);
         }
         catch (IOException)
         {

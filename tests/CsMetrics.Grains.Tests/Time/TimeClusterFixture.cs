@@ -102,22 +102,7 @@ public class TimeClusterFixture : IAsyncLifetime
     public async Task<int> IndexedAccounts() =>
         (await Task.WhenAll(Enumerable.Range(0, AccountIndex.ShardCount).Select(s => Client.GetGrain<IAccountIndexShard>(s).Count()))).Sum();
 
-    public async Task DisposeAsync()
-    {
-        if (Cluster is not null)
-        {
-            await Cluster.StopAllSilosAsync();
-            await Cluster.DisposeAsync();
-        }
-        SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public Task DisposeAsync() => ClusterFixture.StopAndDeleteAsync(Cluster, _directory);
 }
 
 [CollectionDefinition(Name)]

@@ -26,7 +26,6 @@ public sealed class KillMidStreamTests(ITestOutputHelper output) : IDisposable
 
     private readonly TempDirectory _dataDir = new("csmetrics-killmid");
     private readonly TempDirectory _referenceDir = new("csmetrics-killmid-ref");
-    private readonly List<ServerProcess> _servers = [];
 
     // Checkpoints every 250 ms (logged), so the kill lands after some and maybe during one.
     private static readonly Dictionary<string, string> ServerEnvironment = new()
@@ -37,36 +36,13 @@ public sealed class KillMidStreamTests(ITestOutputHelper output) : IDisposable
 
     private static readonly System.Text.RegularExpressions.Regex CheckpointLine = new(@"Checkpointed [1-9]\d* accounts through log entry [1-9]", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
-    private async Task<ServerProcess> StartAsync(string name, string dataDir)
-    {
-        var server = await ServerProcess.StartAsync(name, dataDir, Keys.Configuration, ServerEnvironment);
-        _servers.Add(server);
-        return server;
-    }
+    private ServerGroup? _group;
 
-    private async Task WithServerOutputOnFailure(Func<Task> body)
-    {
-        try
-        {
-            await body();
-        }
-        catch
-        {
-            foreach (var s in _servers)
-            {
-                output.WriteLine($"===== {s.Name} (pid {s.Id}) =====");
-                output.WriteLine(s.Output);
-            }
-            throw;
-        }
-        finally
-        {
-            foreach (var s in _servers)
-            {
-                await s.DisposeAsync();
-            }
-        }
-    }
+    private ServerGroup Group => _group ??= new ServerGroup(output);
+
+    private Task<ServerProcess> StartAsync(string name, string dataDir) => Group.StartAsync(name, dataDir, ServerEnvironment);
+
+    private Task WithServerOutputOnFailure(Func<Task> body) => Group.RunAsync(body);
 
     [Fact]
     public Task SIGKILL_mid_stream_then_restart_and_resend_gives_exact_counts_and_the_same_scores() => WithServerOutputOnFailure(async () =>

@@ -14,39 +14,15 @@ namespace CsMetrics.Server.Tests.Process;
 public sealed class RestartTests(ITestOutputHelper output) : IDisposable
 {
     private readonly TempDirectory _dataDir = new("csmetrics-restart");
-    private readonly List<ServerProcess> _servers = [];
+    private ServerGroup? _group;
 
-    private async Task<ServerProcess> StartAsync(string name, IDictionary<string, string>? environment = null)
-    {
-        var server = await ServerProcess.StartAsync(name, _dataDir.Path, Keys.Configuration, environment);
-        _servers.Add(server);
-        return server;
-    }
+    private ServerGroup Group => _group ??= new ServerGroup(output);
+
+    private Task<ServerProcess> StartAsync(string name, IDictionary<string, string>? environment = null) =>
+        Group.StartAsync(name, _dataDir.Path, environment);
 
     /// <summary>Runs the test body; on failure the servers' output goes to the test output.</summary>
-    private async Task WithServerOutputOnFailure(Func<Task> body)
-    {
-        try
-        {
-            await body();
-        }
-        catch
-        {
-            foreach (var s in _servers)
-            {
-                output.WriteLine($"===== {s.Name} (pid {s.Id}) =====");
-                output.WriteLine(s.Output);
-            }
-            throw;
-        }
-        finally
-        {
-            foreach (var s in _servers)
-            {
-                await s.DisposeAsync();
-            }
-        }
-    }
+    private Task WithServerOutputOnFailure(Func<Task> body) => Group.RunAsync(body);
 
     [Fact]
     public Task After_a_graceful_stop_a_restart_reads_the_same_accounts() => WithServerOutputOnFailure(async () =>
