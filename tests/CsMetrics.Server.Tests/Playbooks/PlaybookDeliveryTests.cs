@@ -190,6 +190,18 @@ public sealed class PlaybookDeliveryTests(PlaybookServerFixture server)
         }
     }
 
+    /// <summary>An account falls into red (one delivery), recovers to green, and falls again: two episodes.</summary>
+    private async Task RedThenGreenThenRedAsync(string path, string acc)
+    {
+        await PostAsync(Health.IntoRed(acc, DateTimeOffset.UtcNow.AddHours(-3)));
+        await PostsAsync(path, acc, 1);
+
+        await PostAsync(Health.OutOfRed(acc, DateTimeOffset.UtcNow.AddHours(-2)));
+        await WaitForBandAsync(acc, "green");
+        await PostAsync(Health.IntoRed(acc, DateTimeOffset.UtcNow.AddHours(-1)));
+        await WaitForBandAsync(acc, "red");
+    }
+
     [Fact]
     public async Task A_new_episode_fires_again_after_the_condition_ended()
     {
@@ -198,13 +210,7 @@ public sealed class PlaybookDeliveryTests(PlaybookServerFixture server)
         try
         {
             string acc = NewAccountId("pb-again");
-            await PostAsync(Health.IntoRed(acc, DateTimeOffset.UtcNow.AddHours(-3)));
-            await PostsAsync(path, acc, 1);
-
-            await PostAsync(Health.OutOfRed(acc, DateTimeOffset.UtcNow.AddHours(-2)));
-            await WaitForBandAsync(acc, "green");
-            await PostAsync(Health.IntoRed(acc, DateTimeOffset.UtcNow.AddHours(-1)));
-            await WaitForBandAsync(acc, "red");
+            await RedThenGreenThenRedAsync(path, acc);
 
             var posts = await PostsAsync(path, acc, 2);
             Assert.Equal(2, posts.Length);
@@ -224,13 +230,7 @@ public sealed class PlaybookDeliveryTests(PlaybookServerFixture server)
         try
         {
             string acc = NewAccountId("pb-cool");
-            await PostAsync(Health.IntoRed(acc, DateTimeOffset.UtcNow.AddHours(-3)));
-            await PostsAsync(path, acc, 1);
-
-            await PostAsync(Health.OutOfRed(acc, DateTimeOffset.UtcNow.AddHours(-2)));
-            await WaitForBandAsync(acc, "green");
-            await PostAsync(Health.IntoRed(acc, DateTimeOffset.UtcNow.AddHours(-1)));
-            await WaitForBandAsync(acc, "red");
+            await RedThenGreenThenRedAsync(path, acc);
             await Task.Delay(Quiet); // asserting an absence
             Assert.Single(Received(path, acc));
         }
