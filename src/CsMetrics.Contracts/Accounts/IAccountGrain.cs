@@ -48,4 +48,12 @@ public interface IAccountGrain : IGrainWithStringKey
     /// <summary>Writes the state if it changed since the last checkpoint.</summary>
     [Alias("Checkpoint")]
     Task Checkpoint();
+
+    /// <summary>
+    /// Writes the state if it changed and returns this activation's id (as <see cref="ApplyResult.Activation"/>
+    /// does). The checkpointer compares it with the activation that applied its log entries: another
+    /// id means the account came back from an older checkpoint (its silo died) and lost them.
+    /// </summary>
+    [Alias("CheckpointActivation")]
+    Task<long> CheckpointActivation();
 }

@@ -9,9 +9,13 @@ namespace CsMetrics.Contracts.Signals;
 [GenerateSerializer, Immutable, Alias("csm.SignalBatch")]
 public sealed record SignalBatch(Signal[] Signals);
 
-/// <summary>What an account grain did with a batch.</summary>
+/// <summary>
+/// What an account grain did with a batch. <paramref name="Activation"/> identifies the grain
+/// activation that holds the result in memory (random per activation), for the checkpoint's
+/// check that nothing applied was lost with a silo.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("csm.ApplyResult")]
-public readonly record struct ApplyResult(int Accepted, int Duplicates);
+public readonly record struct ApplyResult(int Accepted, int Duplicates, long Activation = 0);
 
 /// <summary>
 /// Orleans wire form of <see cref="Signal"/>, which lives in the Orleans-free scoring library.

@@ -52,6 +52,9 @@ public sealed class AccountGrain : Grain, IAccountGrain
         _logger = logger;
     }
 
+    /// <summary>Random per activation: tells the checkpointer whether the state it verifies is the one its entries went to.</summary>
+    private readonly long _activation = Random.Shared.NextInt64(1, long.MaxValue);
+
     private string AccountId => this.GetPrimaryKeyString();
 
     private bool Exists => _state.RecordExists || _state.State.Profile is not null || _aggregates.LastSignalAt is not null;
@@ -107,7 +110,7 @@ public sealed class AccountGrain : Grain, IAccountGrain
             MarkDirty();
             await ReportToIndex();
         }
-        return new ApplyResult(accepted, duplicates);
+        return new ApplyResult(accepted, duplicates, _activation);
     }
 
     public async Task<bool> Reevaluate(int minScorecardVersion = 0)
@@ -395,6 +398,12 @@ public sealed class AccountGrain : Grain, IAccountGrain
         {
             await WriteAsync();
         }
+    }
+
+    public async Task<long> CheckpointActivation()
+    {
+        await Checkpoint();
+        return _activation;
     }
 
     private Scorecard Card()

@@ -18,12 +18,21 @@ public sealed class CheckpointOptions
 /// Writes changed account state and the index, then moves the log's checkpoint to the applied
 /// watermark read *before* the writes began: every entry at or below it is in the state just
 /// written, so recovery only replays what came after. Checkpointing is off the request path.
+/// <para>
+/// In a cluster the accounts this node's log fed may live on other silos. If one of those silos
+/// died, an account comes back from its last checkpoint without the entries applied since, and
+/// truncating the log would lose them. So each account says which activation wrote its state;
+/// if that is not the one activation that applied this round's entries, the log is replayed
+/// past the checkpoint (ids make that exact) and the truncation waits for a round in which
+/// every account checks out.
+/// </para>
 /// </summary>
 public sealed class Checkpointer(
     IIngestLog log,
     AppliedWatermark watermark,
     DirtyAccounts dirty,
     IGrainFactory grains,
+    SignalIngestor ingestor,
     ILogger<Checkpointer> logger)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -35,22 +44,36 @@ public sealed class Checkpointer(
         {
             long through = watermark.Through;
             var ids = dirty.Drain();
+            var lost = new System.Collections.Concurrent.ConcurrentBag<string>();
             try
             {
-                await Bounded.ForEachAsync(ids, 64, id => grains.GetGrain<IAccountGrain>(id).Checkpoint());
+                await Bounded.ForEachAsync(ids, 64, async pair =>
+                {
+                    long writtenBy = await grains.GetGrain<IAccountGrain>(pair.Key).CheckpointActivation();
+                    if (!pair.Value.IsHeldBy(writtenBy))
+                    {
+                        lost.Add(pair.Key);
+                    }
+                });
                 await Bounded.ForEachAsync(Enumerable.Range(0, AccountIndex.ShardCount), 16, s => grains.GetGrain<IAccountIndexShard>(s).Checkpoint());
             }
             catch
             {
                 // Those accounts are still dirty: try them again next round.
-                foreach (var id in ids)
+                foreach (var (id, mark) in ids)
                 {
-                    dirty.Mark(id);
+                    dirty.Restore(id, mark);
                 }
                 throw;
             }
 
-            if (through > await log.GetCheckpointAsync(cancellationToken))
+            long checkpoint = await log.GetCheckpointAsync(cancellationToken);
+            if (!lost.IsEmpty)
+            {
+                await RecoverLostAsync([.. lost], checkpoint, cancellationToken);
+                return checkpoint;
+            }
+            if (through > checkpoint)
             {
                 await log.SetCheckpointAsync(through, cancellationToken);
             }
@@ -64,5 +87,15 @@ public sealed class Checkpointer(
         {
             _gate.Release();
         }
+    }
+
+    private async Task RecoverLostAsync(IReadOnlyList<string> lost, long checkpoint, CancellationToken cancellationToken)
+    {
+        // No re-mark: the replay marks every account it reaches, with the activation it reaches.
+        logger.LogWarning(
+            "{Accounts} accounts (e.g. {Account}) came back without entries of log {Log} they had applied (their silo left); replaying the log past {Checkpoint}",
+            lost.Count, lost[0], log.Name, checkpoint);
+        var (entries, applied) = await ingestor.ReplayLogAsync(checkpoint, cancellationToken);
+        logger.LogInformation("Replayed {Entries} log entries: {Applied} signals were missing and are applied again", entries, applied);
     }
 }

@@ -2,21 +2,38 @@ namespace CsMetrics.Grains.Checkpoints;
 
 /// <summary>
 /// Silo-local set of account ids whose in-memory state is newer than their checkpoint. Account
-/// grains add themselves when they change; the checkpointer drains the set and asks each one
-/// to write. Only changed accounts are touched, however many are active.
+/// grains add themselves when they change; the ingestor adds the accounts of each log entry it
+/// applied, with the entry's sequence and the grain activation that applied it, so the
+/// checkpoint can verify that the state it writes is the one the entries went to (see
+/// <see cref="Checkpointer"/>). The checkpointer drains the set and asks each account to write.
+/// Only changed accounts are touched, however many are active.
 /// </summary>
 public sealed class DirtyAccounts
 {
-    // A lock rather than swapping a concurrent set: a mark racing the swap could land in the
-    // set already taken (after its snapshot) and be lost, leaving a changed account unwritten.
+    // A lock rather than swapping a concurrent map: a mark racing the swap could land in the
+    // map already taken (after its snapshot) and be lost, leaving a changed account unwritten.
     private readonly object _gate = new();
-    private HashSet<string> _ids = new(StringComparer.Ordinal);
+    private Dictionary<string, DirtyMark> _ids = new(StringComparer.Ordinal);
 
-    public void Mark(string accountId)
+    /// <summary>
+    /// The account changed. <paramref name="logSequence"/> and <paramref name="activation"/>: the
+    /// log entry that changed it and the grain activation that applied it (0: not from the log).
+    /// </summary>
+    public void Mark(string accountId, long logSequence = 0, long activation = 0)
     {
         lock (_gate)
         {
-            _ids.Add(accountId);
+            _ids.TryGetValue(accountId, out var mark);
+            _ids[accountId] = mark.With(logSequence, activation);
+        }
+    }
+
+    /// <summary>Puts a drained mark back (its checkpoint failed), merged with any new one.</summary>
+    public void Restore(string accountId, DirtyMark mark)
+    {
+        lock (_gate)
+        {
+            _ids[accountId] = _ids.TryGetValue(accountId, out var newer) ? mark.Merge(newer) : mark;
         }
     }
 
@@ -32,13 +49,35 @@ public sealed class DirtyAccounts
     }
 
     /// <summary>Takes the current set, leaving an empty one for changes from now on.</summary>
-    public ICollection<string> Drain()
+    public IReadOnlyDictionary<string, DirtyMark> Drain()
     {
         lock (_gate)
         {
             var taken = _ids;
-            _ids = new HashSet<string>(StringComparer.Ordinal);
+            _ids = new Dictionary<string, DirtyMark>(StringComparer.Ordinal);
             return taken;
         }
     }
+}
+
+/// <summary>
+/// What the log did to one account since the last checkpoint: the highest entry, and which grain
+/// activation applied the entries (<see cref="Mixed"/> when more than one did: an activation
+/// ended in between, maybe without writing).
+/// </summary>
+public readonly record struct DirtyMark(long Sequence, long Activation, bool Mixed)
+{
+    public DirtyMark With(long sequence, long activation) => new(
+        Math.Max(Sequence, sequence),
+        Activation == 0 ? activation : Activation,
+        Mixed || (activation != 0 && Activation != 0 && activation != Activation));
+
+    public DirtyMark Merge(DirtyMark other)
+    {
+        var merged = With(other.Sequence, other.Activation);
+        return merged with { Mixed = merged.Mixed || other.Mixed };
+    }
+
+    /// <summary>Whether the state of <paramref name="writtenBy"/> provably holds every entry of this mark.</summary>
+    public bool IsHeldBy(long writtenBy) => Activation == 0 || (!Mixed && Activation == writtenBy);
 }

@@ -33,7 +33,18 @@ public sealed class SignalIngestor(
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
         using var activity = CsMetricsTelemetry.ActivitySource.StartActivity("csmetrics.ingest");
         activity?.SetTag("csmetrics.signals", signals.Count);
-        long seq = await log.AppendAsync(SignalCodec.Encode(signals), cancellationToken);
+        long seq;
+        try
+        {
+            seq = await log.AppendAsync(SignalCodec.Encode(signals), cancellationToken);
+        }
+        catch (IngestAppendFailedException failed)
+        {
+            // The sequence was handed out but nothing was stored under it: the watermark must
+            // not wait for it. The caller gets an error and re-sends.
+            watermark.Complete(failed.Sequence);
+            throw;
+        }
         activity?.SetTag("csmetrics.log.sequence", seq);
         // From here the batch is durable: it must be applied even if the caller gave up,
         // so the rest ignores the request's cancellation.
@@ -45,13 +56,36 @@ public sealed class SignalIngestor(
     /// <summary>Applies a replayed log entry (recovery); ids already applied come back as duplicates.</summary>
     public Task<IngestResult> ReplayAsync(IReadOnlyList<Signal> signals, long seq) => ApplyUntilDoneAsync(signals, seq);
 
+    /// <summary>
+    /// Re-applies every entry of this node's log past <paramref name="afterSeq"/>. Used at start-up
+    /// and when a checkpoint finds an account that lost applied entries (its silo died).
+    /// </summary>
+    public async Task<(long Entries, long Applied)> ReplayLogAsync(long afterSeq, CancellationToken cancellationToken = default)
+    {
+        long entries = 0, applied = 0;
+        await foreach (var entry in log.ReadAfterAsync(afterSeq, cancellationToken))
+        {
+            var result = await ReplayAsync(SignalCodec.Decode(entry.Payload), entry.Sequence);
+            applied += result.Accepted;
+            entries++;
+        }
+        return (entries, applied);
+    }
+
+    /// <summary>
+    /// Applies an entry of another node's log (adopting the log of a dead node), reporting each
+    /// account's applying activation to <paramref name="applied"/> for the adopter's verification.
+    /// </summary>
+    public Task<IngestResult> ApplyForeignAsync(IReadOnlyList<Signal> signals, Action<string, ApplyResult> applied) =>
+        ApplyAsync(signals, applied);
+
     private async Task<IngestResult> ApplyUntilDoneAsync(IReadOnlyList<Signal> signals, long seq)
     {
         for (int attempt = 1; ; attempt++)
         {
             try
             {
-                var result = await ApplyAsync(signals);
+                var result = await ApplyAsync(signals, MarkDirty(seq));
                 watermark.Complete(seq);
                 return result;
             }
@@ -80,7 +114,7 @@ public sealed class SignalIngestor(
             await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 250 * attempt)));
             try
             {
-                await ApplyAsync(signals);
+                await ApplyAsync(signals, MarkDirty(seq));
                 watermark.Complete(seq);
                 logger.LogInformation("Log entry {Sequence} applied after {Attempts} background attempts", seq, attempt);
                 return;
@@ -92,7 +126,7 @@ public sealed class SignalIngestor(
         }
     }
 
-    private async Task<IngestResult> ApplyAsync(IReadOnlyList<Signal> signals)
+    private async Task<IngestResult> ApplyAsync(IReadOnlyList<Signal> signals, Action<string, ApplyResult> applied)
     {
         // Group by account, keeping each account's signals in request order.
         var groups = new Dictionary<string, List<Signal>>(StringComparer.Ordinal);
@@ -108,8 +142,7 @@ public sealed class SignalIngestor(
         if (groups.Count == 1)
         {
             var (account, list) = groups.First();
-            var r = await grains.GetGrain<IAccountGrain>(account).Apply(new SignalBatch([.. list]));
-            MarkDirty(groups.Keys);
+            var r = await ApplyOneAsync(account, list, applied);
             return new IngestResult(r.Accepted, r.Duplicates);
         }
 
@@ -117,10 +150,9 @@ public sealed class SignalIngestor(
         int i = 0;
         foreach (var (account, list) in groups)
         {
-            calls[i++] = grains.GetGrain<IAccountGrain>(account).Apply(new SignalBatch([.. list]));
+            calls[i++] = ApplyOneAsync(account, list, applied);
         }
         var results = await Task.WhenAll(calls);
-        MarkDirty(groups.Keys);
         int accepted = 0, duplicates = 0;
         foreach (var r in results)
         {
@@ -140,17 +172,21 @@ public sealed class SignalIngestor(
         return ids.Count <= 5 ? string.Join(", ", ids) : $"{string.Join(", ", ids.Take(5))} (+{ids.Count - 5} more)";
     }
 
+    private async Task<ApplyResult> ApplyOneAsync(string account, List<Signal> signals, Action<string, ApplyResult> applied)
+    {
+        var r = await grains.GetGrain<IAccountGrain>(account).Apply(new SignalBatch([.. signals]));
+        applied(account, r);
+        return r;
+    }
+
     /// <summary>
     /// The grains may live on other silos, whose dirty sets this silo's checkpointer never sees;
     /// yet it is this silo's log that the checkpoint truncates. So the accounts are marked here
-    /// too, before the watermark covers the entry: the checkpoint that covers it writes them
-    /// (a grain that has nothing unsaved makes that a no-op).
+    /// too, before the watermark covers the entry, with the entry and the grain activation that
+    /// applied it: the checkpoint that covers it writes them and checks that the state written is
+    /// that activation's (a grain whose silo died comes back from an older checkpoint as another
+    /// activation, and the log is replayed for it).
     /// </summary>
-    private void MarkDirty(IEnumerable<string> accounts)
-    {
-        foreach (var account in accounts)
-        {
-            dirty.Mark(account);
-        }
-    }
+    private Action<string, ApplyResult> MarkDirty(long seq) =>
+        (account, result) => dirty.Mark(account, seq, result.Activation);
 }

@@ -63,6 +63,7 @@ public sealed class SqliteIngestLog : IIngestLog
     /// <summary>Opens (creating if needed) the log at <paramref name="databasePath"/> and starts the writer.</summary>
     public SqliteIngestLog(string databasePath, SqliteIngestLogOptions? options = null)
     {
+        Name = Path.GetFileNameWithoutExtension(databasePath);
         ArgumentException.ThrowIfNullOrEmpty(databasePath);
         options ??= new SqliteIngestLogOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxGroupEntries, 1);
@@ -112,6 +113,9 @@ public sealed class SqliteIngestLog : IIngestLog
 
     /// <inheritdoc/>
     public long LastSequence => Volatile.Read(ref _lastSequence);
+
+    /// <summary>The file's name: stable across restarts, as the sequence numbers are.</summary>
+    public string Name { get; }
 
     /// <inheritdoc/>
     /// <remarks>

@@ -12,11 +12,11 @@ public sealed class DirtyAccountsTests
         dirty.Mark("b");
         dirty.Mark("a");
         Assert.Equal(2, dirty.Count);
-        Assert.Equal(new[] { "a", "b" }, dirty.Drain().Order(StringComparer.Ordinal));
+        Assert.Equal(new[] { "a", "b" }, dirty.Drain().Keys.Order(StringComparer.Ordinal));
         Assert.Equal(0, dirty.Count);
         Assert.Empty(dirty.Drain());
         dirty.Mark("c");
-        Assert.Equal(new[] { "c" }, dirty.Drain());
+        Assert.Equal(new[] { "c" }, dirty.Drain().Keys);
     }
 
     [Fact]
@@ -32,7 +32,7 @@ public sealed class DirtyAccountsTests
         {
             while (!stop.IsCancellationRequested)
             {
-                drained.UnionWith(dirty.Drain());
+                drained.UnionWith(dirty.Drain().Keys);
             }
         });
         await Task.WhenAll(Enumerable.Range(0, Writers).Select(w => Task.Run(() =>
@@ -44,7 +44,48 @@ public sealed class DirtyAccountsTests
         })));
         await stop.CancelAsync();
         await drainer;
-        drained.UnionWith(dirty.Drain());
+        drained.UnionWith(dirty.Drain().Keys);
         Assert.Equal(Writers * PerWriter, drained.Count);
+    }
+
+    [Fact]
+    public void An_account_keeps_the_highest_entry_and_whether_one_activation_applied_them_all()
+    {
+        var dirty = new DirtyAccounts();
+        dirty.Mark("a", 7, activation: 11);
+        dirty.Mark("a", 3, activation: 11);
+        dirty.Mark("a"); // the grain itself: no log entry, no activation
+        dirty.Mark("b", 2, activation: 11);
+        dirty.Mark("b", 4, activation: 12);
+        dirty.Mark("c");
+        var taken = dirty.Drain();
+
+        Assert.Equal(new DirtyMark(7, 11, Mixed: false), taken["a"]);
+        Assert.True(taken["a"].IsHeldBy(11));
+        Assert.False(taken["a"].IsHeldBy(99)); // the account came back as another activation: entries lost
+
+        Assert.Equal(new DirtyMark(4, 11, Mixed: true), taken["b"]);
+        Assert.False(taken["b"].IsHeldBy(11)); // activation 11 ended in between, maybe unwritten
+        Assert.False(taken["b"].IsHeldBy(12));
+
+        Assert.True(taken["c"].IsHeldBy(42)); // nothing from the log to lose
+    }
+
+    [Fact]
+    public void A_restored_mark_merges_with_marks_made_since()
+    {
+        var dirty = new DirtyAccounts();
+        dirty.Mark("a", 5, activation: 11);
+        dirty.Mark("b", 5, activation: 11);
+        dirty.Mark("b", 6, activation: 12);
+        var failed = dirty.Drain();
+        dirty.Mark("a", 9, activation: 13); // applied while the failed checkpoint ran
+
+        dirty.Restore("a", failed["a"]);
+        dirty.Restore("b", failed["b"]);
+        var taken = dirty.Drain();
+
+        Assert.Equal(new DirtyMark(9, 11, Mixed: true), taken["a"]);
+        Assert.Equal(new DirtyMark(6, 11, Mixed: true), taken["b"]);
     }
 }

@@ -1,3 +1,4 @@
+using CsMetrics.Grains.Tests.Support;
 using CsMetrics.Contracts.Accounts;
 using CsMetrics.Contracts.Signals;
 using CsMetrics.Grains.Accounts;
@@ -23,13 +24,13 @@ public sealed class AccountGrainTests(ClusterFixture fixture)
             Ticket(id, "t1", now.AddMinutes(-8), "T-1", TicketStatus.Opened),
             Survey(id, "s1", now.AddMinutes(-7), SurveyKind.Nps, 9, "r1"),
             Revenue(id, "m1", now.AddMinutes(-6), 1000m)));
-        Assert.Equal(new ApplyResult(5, 1), first);
+        Assert.Equal((5, 1), ApplyCounts.Of(first));
 
         var second = await grain.Apply(Batch(
             Usage(id, "u2", now.AddMinutes(-9), "bob", "dashboards.create"),
             Survey(id, "s2", now.AddMinutes(-1), SurveyKind.Csat, 5),
             Ticket(id, "t1", now.AddMinutes(-8), "T-1", TicketStatus.Opened)));
-        Assert.Equal(new ApplyResult(1, 2), second);
+        Assert.Equal((1, 2), ApplyCounts.Of(second));
 
         var view = await grain.GetView();
         Assert.NotNull(view);
@@ -42,7 +43,7 @@ public sealed class AccountGrainTests(ClusterFixture fixture)
         var replay = await grain.Apply(Batch(
             Usage(id, "u1", now.AddMinutes(-10), "alice", "reports.export"),
             Revenue(id, "m1", now.AddMinutes(-6), 1000m)));
-        Assert.Equal(new ApplyResult(0, 2), replay);
+        Assert.Equal((0, 2), ApplyCounts.Of(replay));
         var after = await grain.GetView();
         Assert.Equal(view.SignalCounts, after!.SignalCounts);
         Assert.Equal(view.Health.Score, after.Health.Score);
@@ -125,7 +126,7 @@ public sealed class AccountGrainTests(ClusterFixture fixture)
         for (int i = 0; i < Sent; i++)
         {
             var result = await grain.Apply(Batch(Revenue(id, $"rev-{i}", now.AddMinutes(-Sent + i), 1000m - 10m * i)));
-            Assert.Equal(new ApplyResult(1, 0), result);
+            Assert.Equal((1, 0), ApplyCounts.Of(result));
         }
 
         var view = (await grain.GetView())!;

@@ -1,3 +1,4 @@
+using CsMetrics.Grains.Tests.Support;
 using CsMetrics.Contracts.Accounts;
 using CsMetrics.Contracts.Signals;
 using CsMetrics.Grains.Checkpoints;
@@ -105,9 +106,9 @@ public sealed class RecoveryTests : IDisposable
             Assert.Equal(75, view.Component("revenue").Score);
             Assert.Equal("m1", view.Health.Explanation!.SignalId);
             // Dedup memory came back with the state.
-            Assert.Equal(new ApplyResult(0, 2), await grain.Apply(Batch(
+            Assert.Equal((0, 2), ApplyCounts.Of(await grain.Apply(Batch(
                 Usage(x, "u1", now, "alice", "reports.export"),
-                Revenue(x, "m1", now, 900m))));
+                Revenue(x, "m1", now, 900m)))));
             // Sequence numbers continue after the checkpoint.
             var more = await Service<SignalIngestor>(restarted).IngestAsync([Usage(x, "u9", now)]);
             Assert.Equal(new IngestResult(1, 0), more);

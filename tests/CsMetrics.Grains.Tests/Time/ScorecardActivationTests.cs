@@ -1,3 +1,4 @@
+using CsMetrics.Grains.Tests.Support;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CsMetrics.Contracts.Accounts;
@@ -148,7 +149,7 @@ public sealed class ScorecardActivationTests(ScorecardClusterFixture fixture) : 
         foreach (var (id, _) in accounts.Where(a => Kinds[a.Kind].Kind == "usage"))
         {
             var result = await fixture.Account(id).Apply(Batch(Usage(id, id + "-later", activatedAt, "alice", "reports.export")));
-            Assert.Equal(new ApplyResult(1, 0), result);
+            Assert.Equal((1, 0), ApplyCounts.Of(result));
             var view = (await fixture.Account(id).GetView())!;
             Assert.Equal((50.0, "red", 2), (view.Health.Score!.Value, view.Health.Band, view.Health.ScorecardVersion));
         }
