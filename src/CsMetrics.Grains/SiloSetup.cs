@@ -6,6 +6,7 @@ using CsMetrics.Grains.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Hosting;
 
 namespace CsMetrics.Grains;
 
@@ -22,6 +23,30 @@ public static class SiloSetup
         // Orleans' binary format for our own state types: compact, and tolerant of added fields.
         silo.Services.AddKeyedSingleton<Orleans.Storage.IGrainStorageSerializer, Orleans.Storage.OrleansGrainStorageSerializer>(StorageNames.Accounts);
         silo.Services.AddKeyedSingleton<Orleans.Storage.IGrainStorageSerializer, Orleans.Storage.OrleansGrainStorageSerializer>(StorageNames.Index);
+        return silo.AddCsMetricsCore();
+    }
+
+    /// <summary>
+    /// Cluster mode: grain state in Redis (the Orleans Redis provider), the ingest log a Redis
+    /// stream named <paramref name="logName"/> (unique per node start), orphaned logs of dead
+    /// nodes replayed (<see cref="OrphanLogAdopter"/>). Clustering itself is the host's choice.
+    /// </summary>
+    public static ISiloBuilder AddCsMetricsCluster(this ISiloBuilder silo, string redisConfiguration, string logName)
+    {
+        var redisOptions = StackExchange.Redis.ConfigurationOptions.Parse(redisConfiguration);
+        foreach (string name in new[] { StorageNames.Accounts, StorageNames.Index })
+        {
+            silo.AddRedisGrainStorage(name, o => o.Configure<IServiceProvider>((storage, sp) =>
+            {
+                storage.ConfigurationOptions = redisOptions.Clone();
+                // Orleans' binary format for our own state types: compact, and tolerant of added fields.
+                storage.GrainStorageSerializer = ActivatorUtilities.CreateInstance<Orleans.Storage.OrleansGrainStorageSerializer>(sp);
+            }));
+        }
+        silo.Services.AddSingleton<StackExchange.Redis.IConnectionMultiplexer>(_ => StackExchange.Redis.ConnectionMultiplexer.Connect(redisOptions.Clone()));
+        silo.Services.AddSingleton<IIngestLog>(sp => new RedisIngestLog(sp.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>(), logName));
+        silo.Services.AddOptions<ClusterLogOptions>().BindConfiguration(ClusterLogOptions.Section);
+        silo.Services.AddSingleton<OrphanLogAdopter>();
         return silo.AddCsMetricsCore();
     }
 

@@ -1,7 +1,7 @@
 using CsMetrics.Server.Hosting;
 
-// The whole product in one process: the Orleans silo, the HTTP API and (later) the hub and the
-// dashboard. Configuration: docs/configuration.md (CSMETRICS_* variables, --urls, appsettings).
+// The whole product in one process: the Orleans silo, the HTTP API and the hub and the
+// dashboard. Configuration: README.md "Configuration" (CSMETRICS_* variables, --urls).
 var builder = WebApplication.CreateBuilder(HostPaths.Options(DemoSwitch.Extract(args)));
 
 builder.AddCsMetricsServer();

@@ -22,11 +22,13 @@ public sealed class IngestLifecycle(
     IGrainFactory grains,
     IOptions<CheckpointOptions> options,
     TimeProvider time,
-    ILogger<IngestLifecycle> logger) : ILifecycleParticipant<ISiloLifecycle>
+    ILogger<IngestLifecycle> logger,
+    OrphanLogAdopter? orphans = null) : ILifecycleParticipant<ISiloLifecycle>
 {
     private CancellationTokenSource? _stop;
     private Task? _loop;
     private Task? _sweeps;
+    private Task? _heartbeats;
 
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(IngestLifecycle), ServiceLifecycleStage.Active, StartAsync, StopAsync);
@@ -37,15 +39,8 @@ public sealed class IngestLifecycle(
         await scorecards.SyncAsync(grains, initialize: true);
         long checkpoint = await log.GetCheckpointAsync(cancellationToken);
         watermark.Reset(checkpoint);
-        long replayed = 0, entries = 0;
         var started = time.GetTimestamp();
-        await foreach (var entry in log.ReadAfterAsync(checkpoint, cancellationToken))
-        {
-            var signals = SignalCodec.Decode(entry.Payload);
-            var result = await ingestor.ReplayAsync(signals, entry.Sequence);
-            replayed += result.Accepted;
-            entries++;
-        }
+        var (entries, replayed) = await ingestor.ReplayLogAsync(checkpoint, cancellationToken);
         watermark.Reset(log.LastSequence);
         if (entries > 0)
         {
@@ -54,12 +49,27 @@ public sealed class IngestLifecycle(
                 entries, checkpoint, replayed, time.GetElapsedTime(started));
             await checkpointer.CheckpointAsync(cancellationToken);
         }
+        if (orphans is not null)
+        {
+            // Cluster mode: say this log is alive, then replay the logs of nodes that died
+            // while nobody was left to adopt them (a whole-cluster restart) before taking traffic.
+            await orphans.HeartbeatAsync();
+            int adopted = await orphans.AdoptOrphansAsync(cancellationToken);
+            if (adopted > 0)
+            {
+                logger.LogInformation("Adopted {Logs} orphaned ingest logs before start", adopted);
+            }
+        }
         readiness.MarkReady();
         await ResumeRescoreAsync();
 
         _stop = new CancellationTokenSource();
         _loop = Task.Run(() => LoopAsync(_stop.Token), CancellationToken.None);
         _sweeps = Task.Run(() => sweeper.RunAsync(_stop.Token), CancellationToken.None);
+        if (orphans is not null)
+        {
+            _heartbeats = Task.Run(() => orphans.RunAsync(_stop.Token), CancellationToken.None);
+        }
     }
 
     /// <summary>A re-score cut short by a stop or crash carries on at the next start.</summary>
@@ -110,7 +120,7 @@ public sealed class IngestLifecycle(
         if (_stop is not null)
         {
             await _stop.CancelAsync();
-            foreach (var background in new[] { _loop, _sweeps })
+            foreach (var background in new[] { _loop, _sweeps, _heartbeats })
             {
                 try
                 {
@@ -128,8 +138,13 @@ public sealed class IngestLifecycle(
         }
         try
         {
-            await checkpointer.CheckpointAsync(CancellationToken.None);
+            long through = await checkpointer.CheckpointAsync(CancellationToken.None);
             logger.LogInformation("Final checkpoint written");
+            if (log is RedisIngestLog shared && through >= shared.LastSequence)
+            {
+                // Everything this node logged is in checkpointed state: nothing for others to adopt.
+                await shared.DeleteAsync();
+            }
         }
         catch (Exception ex)
         {

@@ -11,8 +11,19 @@ public static class HealthApi
             readiness.IsReady ? Results.Ok(new { status = "ok" }) : Results.Json(new { status = "starting" }, statusCode: 503))
             .AllowAnonymous()
             .WithTags("Health");
-        app.MapGet("/readyz", (IngestReadiness readiness) =>
-            readiness.IsReady ? Results.Ok(new { status = "ready" }) : Results.Json(new { status = readiness.IsStopping ? "stopping" : "starting" }, statusCode: 503))
+        // Ready: joined the cluster with the log replayed (readiness), and in cluster mode Redis,
+        // which holds membership, state and the log, is connected.
+        app.MapGet("/readyz", (IngestReadiness readiness, IServiceProvider services) =>
+        {
+            if (!readiness.IsReady)
+            {
+                return Results.Json(new { status = readiness.IsStopping ? "stopping" : "starting" }, statusCode: 503);
+            }
+            var redis = services.GetService<StackExchange.Redis.IConnectionMultiplexer>();
+            return redis is { IsConnected: false }
+                ? Results.Json(new { status = "redis unreachable" }, statusCode: 503)
+                : Results.Ok(new { status = "ready" });
+        })
             .AllowAnonymous()
             .WithTags("Health");
         return app;

@@ -29,6 +29,27 @@ public sealed class CsMetricsOptions
     /// </summary>
     public int? PrimarySiloPort { get; set; }
 
+    /// <summary>
+    /// A StackExchange.Redis configuration string (CSMETRICS_REDIS). Set, it switches the node to
+    /// cluster mode: Orleans membership, grain state and the ingest log in that Redis.
+    /// </summary>
+    public string? Redis { get; set; }
+
+    /// <summary>Names this node in its ingest log's name (CSMETRICS_NODE_NAME); default host-siloPort.</summary>
+    public string? NodeName { get; set; }
+
+    /// <summary>
+    /// Orleans cluster id in cluster mode (CSMETRICS_CLUSTER_ID): nodes with the same id form one
+    /// cluster. State is keyed by the service id ("csmetrics"), so a new cluster id keeps the data.
+    /// </summary>
+    public string ClusterId { get; set; } = "csmetrics";
+
+    /// <summary>The address other nodes reach this one at (CSMETRICS_ADVERTISED_IP); default loopback.</summary>
+    public string? AdvertisedIp { get; set; }
+
+    /// <summary>Orleans membership probe timeout: lower finds dead nodes sooner (tests, local clusters).</summary>
+    public TimeSpan? ProbeTimeout { get; set; }
+
     /// <summary>Seed and stream realistic demo accounts (<c>--demo</c>).</summary>
     public bool Demo { get; set; }
 }

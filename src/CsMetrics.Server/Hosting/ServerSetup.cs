@@ -42,19 +42,9 @@ public static class ServerSetup
         var options = builder.Configuration.GetSection(CsMetricsOptions.Section).Get<CsMetricsOptions>() ?? new CsMetricsOptions();
         string dataDir = Path.GetFullPath(options.DataDir);
 
-        builder.UseOrleans(silo =>
-        {
-            if (options.PrimarySiloPort is { } primary && primary != options.SiloPort)
-            {
-                silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, primary));
-            }
-            else
-            {
-                silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort);
-            }
-            // Each node keeps its own ingest log; grain state is shared.
-            silo.AddCsMetricsEmbedded(dataDir, options.PrimarySiloPort is null ? "ingest-log.db" : $"ingest-log-{options.SiloPort}.db");
-        });
+        builder.UseOrleans(silo => ClusterSetup.ConfigureSilo(silo, options, dataDir));
+        // Orleans' placement runs through Polly, which logs every attempt at Information.
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
 
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<HubConnections>();
@@ -135,6 +125,11 @@ public static class ServerSetup
         Alias("CSMETRICS_PRIMARY_SILO_PORT", "CsMetrics:PrimarySiloPort");
         Alias("CSMETRICS_SWEEP_INTERVAL", "CsMetrics:Sweep:Interval");
         Alias("CSMETRICS_ZENDESK_SECRET", "CsMetrics:Integrations:ZendeskSecret");
+        Alias("CSMETRICS_REDIS", "CsMetrics:Redis");
+        Alias("CSMETRICS_NODE_NAME", "CsMetrics:NodeName");
+        Alias("CSMETRICS_CLUSTER_ID", "CsMetrics:ClusterId");
+        Alias("CSMETRICS_ADVERTISED_IP", "CsMetrics:AdvertisedIp");
+        Alias("CSMETRICS_CHECKPOINT_INTERVAL", "CsMetrics:Checkpoint:Interval");
         return map;
     }
 }

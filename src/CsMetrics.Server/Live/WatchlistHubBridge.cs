@@ -22,7 +22,9 @@ public sealed class WatchlistHubBridge(
     TimeProvider time,
     ILogger<WatchlistHubBridge> logger) : BackgroundService, IWatchlistPushObserver
 {
-    private static readonly TimeSpan Renewal = TimeSpan.FromSeconds(30);
+    // Short: a directory grain that died with its silo comes back empty, and bridges are
+    // unknown to it until they renew. One call per silo per period is nothing.
+    private static readonly TimeSpan Renewal = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan GapWait = TimeSpan.FromMilliseconds(500);
 
     private readonly Channel<WatchlistDelta> _outbox = Channel.CreateUnbounded<WatchlistDelta>(new() { SingleReader = true });

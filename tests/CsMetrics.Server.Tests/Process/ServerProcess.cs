@@ -36,6 +36,9 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>When <see cref="KillAsync"/> saw the process gone (UTC); MaxValue before.</summary>
+    public DateTime ExitedAt { get; private set; } = DateTime.MaxValue;
+
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Everything the process wrote so far, stdout and stderr interleaved.</summary>
@@ -183,6 +186,7 @@ public sealed class ServerProcess : IAsyncDisposable
         Append("test", "sending SIGKILL");
         _process.Kill(entireProcessTree: false);
         await WaitForExitAsync();
+        ExitedAt = DateTime.UtcNow;
     }
 
     private async Task WaitForExitAsync()
