@@ -32,6 +32,7 @@ public sealed class AccountIndexShardGrain(
     private readonly Dictionary<string, DateTimeOffset> _swept = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _rescoredVersion = new(StringComparer.Ordinal);
     private DateOnly _lastSweepDay;
+    private DateTimeOffset _lastTickRound;
 
     /// <summary>Accounts woken at once by a sweep or rescore chunk.</summary>
     private const int Parallelism = 32;
@@ -124,6 +125,8 @@ public sealed class AccountIndexShardGrain(
 
     public Task<int> Count() => Task.FromResult(_byId.Count);
 
+    public Task<IndexEntry[]> TimedEntries() => Task.FromResult(_byId.Values.Where(e => e.HasTimedFacts).ToArray());
+
     public async Task<SweepResult> Sweep(TimeSpan interval, int max, DateTimeOffset? roundStart = null)
     {
         var now = time.GetUtcNow();
@@ -133,6 +136,12 @@ public sealed class AccountIndexShardGrain(
         {
             RecheckDateDependentWatchlists(_lastSweepDay, today);
             _lastSweepDay = today;
+        }
+        if (round != _lastTickRound)
+        {
+            // Once per sweep round: time-based playbook triggers (an urgent ticket's wait) start with time alone.
+            _lastTickRound = round;
+            GrainFactory.GetGrain<Contracts.Playbooks.IPlaybookEvaluator>(this.GetPrimaryKeyLong()).Tick().Ignore();
         }
 
         var due = new List<string>();
