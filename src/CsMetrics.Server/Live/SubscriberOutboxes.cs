@@ -94,13 +94,23 @@ public sealed class SubscriberOutboxes(IHubContext<WatchlistHub> hub, ILogger<Su
         }
     }
 
-    /// <summary>Queues an alert for every local connection following alerts that may see its account.</summary>
+    /// <summary>
+    /// Queues an alert for every local connection following alerts that may see its account.
+    /// Alerts are best effort: a connection whose queue is half full skips them (the recent ones
+    /// stay listed in GET /api/v1/alerts), so a burst of alerts (a scorecard change turning many
+    /// accounts red) never cuts a dashboard off its watchlist deltas.
+    /// </summary>
     public void PublishAlert(FiredAlert alert)
     {
         foreach (var s in _byConnection.Values)
         {
             if (s.AlertsOwner is { } owner && (owner.Length == 0 || alert.Owner == owner))
             {
+                if (s.Queue.Reader.Count >= Capacity / 2)
+                {
+                    logger.LogDebug("Hub connection {Connection} is busy; alert {Alert} skipped", s.ConnectionId, alert.Id);
+                    continue;
+                }
                 Enqueue(s, new Outgoing(WatchlistHub.AlertMethod, alert));
             }
         }
