@@ -97,7 +97,7 @@ public interface IPlaybookEvaluator : IGrainWithIntegerKey
     /// Time passed (the sweep calls this through the shard): re-evaluates the time-based triggers
     /// on the shard's entries that have a detractor answer or an unanswered urgent ticket.
     /// </summary>
-    [Alias("Tick"), OneWay]
+    [Alias("Tick")]
     Task Tick();
 }
 

@@ -2,6 +2,7 @@ using CsMetrics.Contracts.Accounts;
 using CsMetrics.Contracts.Index;
 using CsMetrics.Contracts.Watchlists;
 using CsMetrics.Grains.Accounts;
+using Microsoft.Extensions.Logging;
 
 namespace CsMetrics.Grains.Index;
 
@@ -21,7 +22,8 @@ public sealed class IndexShardState
 /// </summary>
 public sealed class AccountIndexShardGrain(
     [PersistentState("shard", StorageNames.Index)] IPersistentState<IndexShardState> state,
-    TimeProvider time)
+    TimeProvider time,
+    ILogger<AccountIndexShardGrain> logger)
     : Grain, IAccountIndexShard
 {
     private readonly Dictionary<string, IndexEntry> _byId = new(StringComparer.Ordinal);
@@ -137,12 +139,6 @@ public sealed class AccountIndexShardGrain(
             RecheckDateDependentWatchlists(_lastSweepDay, today);
             _lastSweepDay = today;
         }
-        if (round != _lastTickRound)
-        {
-            // Once per sweep round: time-based playbook triggers (an urgent ticket's wait) start with time alone.
-            _lastTickRound = round;
-            GrainFactory.GetGrain<Contracts.Playbooks.IPlaybookEvaluator>(this.GetPrimaryKeyLong()).Tick().Ignore();
-        }
 
         var due = new List<string>();
         int remaining = 0;
@@ -170,6 +166,21 @@ public sealed class AccountIndexShardGrain(
         foreach (var id in due)
         {
             _swept[id] = now;
+        }
+        if (round != _lastTickRound)
+        {
+            // Once per sweep round: time-based playbook triggers (an urgent ticket's wait) start with
+            // time alone. Awaited, so a round is over when its ticks are; a failed tick is retried next round.
+            _lastTickRound = round;
+            try
+            {
+                await GrainFactory.GetGrain<Contracts.Playbooks.IPlaybookEvaluator>(this.GetPrimaryKeyLong()).Tick();
+            }
+            catch (Exception ex)
+            {
+                _lastTickRound = default;
+                logger.LogWarning(ex, "Playbook tick of shard {Shard} failed; the next sweep round retries", this.GetPrimaryKeyLong());
+            }
         }
         return new SweepResult(due.Count, remaining);
     }

@@ -30,7 +30,10 @@ public sealed class TimedPlaybookTests(PlaybookClusterFixture fixture) : IClassF
             async () => (await fixture.Client.GetGrain<IPlaybookGrain>(playbookId).GetDeliveries()).Where(d => d.AccountId == accountId).ToArray(),
             d => d.Length >= atLeast);
 
-    /// <summary>A sweep round, then a moment for the one-way ticks it sends the evaluators.</summary>
+    /// <summary>
+    /// A sweep round (it ends when the evaluators' ticks have), then a moment for the one-way
+    /// listing changes of the accounts it re-evaluated, so an absence asserted next means something.
+    /// </summary>
     private async Task SweepAsync()
     {
         await fixture.Sweeper(TimeSpan.FromHours(1)).SweepOnceAsync();
