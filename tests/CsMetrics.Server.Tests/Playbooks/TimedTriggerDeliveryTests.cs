@@ -139,7 +139,9 @@ public sealed class TimedTriggerDeliveryTests(TimedPlaybookServerFixture server)
         try
         {
             string acc = NewAccountId("pb-urgent-wait");
-            var opened = DateTimeOffset.UtcNow.AddHours(-1).AddSeconds(3);
+            // Whole seconds: the signal's timestamp goes over the wire without fractions (SignalJson.Iso).
+            var soon = DateTimeOffset.UtcNow.AddHours(-1).AddSeconds(3);
+            var opened = soon.AddTicks(-(soon.UtcTicks % TimeSpan.TicksPerSecond));
             await _probe.PostAsync(Urgent(acc, "T-1", "opened", opened));
             Assert.Empty(_probe.Received(path, acc));
 
