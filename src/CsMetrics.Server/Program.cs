@@ -19,6 +19,7 @@ api.MapAccountTimeApi();
 api.MapScorecardApi();
 api.MapWatchlistsApi();
 api.MapPlaybooksApi();
+api.MapAlertsApi();
 api.MapKeysApi();
 api.MapIntegrationsApi();
 

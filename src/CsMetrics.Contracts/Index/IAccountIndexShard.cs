@@ -7,6 +7,8 @@ namespace CsMetrics.Contracts.Index;
 /// <see cref="Revision"/> rises with every report of an account (it is at least the report's
 /// clock ticks, so it keeps rising across restarts); shards and watchlists ignore a report older
 /// than the one they hold, which makes the one-way fan-out safe against reordering.
+/// <see cref="LatestDetractorAt"/> and <see cref="UrgentUnansweredSince"/> are for playbook
+/// triggers only (AccountAggregates' alert facts).
 /// </remarks>
 [GenerateSerializer, Immutable, Alias("csm.IndexEntry")]
 public sealed record IndexEntry(
@@ -24,7 +26,13 @@ public sealed record IndexEntry(
     double[] Trend,
     DateTimeOffset? LastUsageAt,
     long Revision,
-    bool Overridden = false);
+    bool Overridden = false,
+    DateTimeOffset? LatestDetractorAt = null,
+    DateTimeOffset? UrgentUnansweredSince = null)
+{
+    /// <summary>Whether a time-based playbook trigger may start or end on this entry with time alone.</summary>
+    public bool HasTimedFacts => LatestDetractorAt is not null || UrgentUnansweredSince is not null;
+}
 
 [GenerateSerializer, Immutable, Alias("csm.IndexQuery")]
 public sealed record IndexQuery(string? Owner, string? Segment, string? Band, int Take);
@@ -79,6 +87,10 @@ public interface IAccountIndexShard : IGrainWithIntegerKey
 
     [Alias("Count"), AlwaysInterleave]
     Task<int> Count();
+
+    /// <summary>The entries with a detractor answer or an unanswered urgent ticket, for time-based playbook triggers.</summary>
+    [Alias("TimedEntries"), AlwaysInterleave]
+    Task<IndexEntry[]> TimedEntries();
 }
 
 [GenerateSerializer, Immutable, Alias("csm.SweepResult")]

@@ -10,8 +10,16 @@ public static class PlaybookRules
     public const string ScoreDrop = "score_drop";
     public const string EntersWatchlist = "enters_watchlist";
     public const string NoUsage = "no_usage";
+    public const string NpsDetractor = "nps_detractor";
+    public const string UrgentUnanswered = "urgent_unanswered";
 
-    public static readonly string[] TriggerTypes = [BandFalls, ScoreDrop, EntersWatchlist, NoUsage];
+    /// <summary>How long a detractor answer keeps its episode going when <c>days</c> is not given.</summary>
+    public const int DefaultDetractorDays = 30;
+
+    public static readonly string[] TriggerTypes = [BandFalls, ScoreDrop, EntersWatchlist, NoUsage, NpsDetractor, UrgentUnanswered];
+
+    /// <summary>Triggers whose condition starts or ends with time alone: the sweep's tick re-evaluates them.</summary>
+    public static bool IsTimed(PlaybookTrigger t) => t.Type is NpsDetractor or UrgentUnanswered;
     public static readonly string[] ActionTypes = ["webhook", "slack"];
 
     /// <summary>red 0, yellow 1, green 2; anything else (unscored) -1.</summary>
@@ -43,6 +51,10 @@ public static class PlaybookRules
                 return false;
             case NoUsage:
                 return t.Days is { } days && e.LastUsageAt is { } last && now - last >= TimeSpan.FromDays(days);
+            case NpsDetractor:
+                return e.LatestDetractorAt is { } answered && now - answered < TimeSpan.FromDays(t.Days ?? DefaultDetractorDays);
+            case UrgentUnanswered:
+                return t.Hours is { } hours && e.UrgentUnansweredSince is { } opened && now - opened >= TimeSpan.FromHours(hours);
             default:
                 return false;
         }
@@ -62,6 +74,8 @@ public static class PlaybookRules
         ScoreDrop => $"score fell {t.Points:0.#} points or more within 7 days",
         EntersWatchlist => $"entered watchlist {t.WatchlistId}",
         NoUsage => $"no usage for {t.Days} days",
+        NpsDetractor => "a detractor NPS answer (0–6)",
+        UrgentUnanswered => $"an urgent ticket without first response for {t.Hours} hours",
         _ => t.Type,
     };
 }

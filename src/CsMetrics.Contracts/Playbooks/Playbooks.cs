@@ -7,7 +7,9 @@ namespace CsMetrics.Contracts.Playbooks;
 /// <summary>
 /// When a playbook fires (docs/playbooks.md). <see cref="Type"/> picks which of the other fields apply:
 /// <c>band_falls</c> (<see cref="To"/>, optional <see cref="From"/>), <c>score_drop</c> (<see cref="Points"/>),
-/// <c>enters_watchlist</c> (<see cref="WatchlistId"/>), <c>no_usage</c> (<see cref="Days"/>).
+/// <c>enters_watchlist</c> (<see cref="WatchlistId"/>), <c>no_usage</c> (<see cref="Days"/>),
+/// <c>nps_detractor</c> (optional <see cref="Days"/>: how long an answer episode lasts),
+/// <c>urgent_unanswered</c> (<see cref="Hours"/>).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("csm.PlaybookTrigger")]
 public sealed record PlaybookTrigger(
@@ -16,7 +18,8 @@ public sealed record PlaybookTrigger(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? From = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? Points = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? WatchlistId = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Days = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Days = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Hours = null);
 
 /// <summary>What a playbook does when it fires: <c>webhook</c> or <c>slack</c>, posting to <see cref="Url"/>.</summary>
 [GenerateSerializer, Immutable, Alias("csm.PlaybookAction")]
@@ -89,6 +92,13 @@ public interface IPlaybookEvaluator : IGrainWithIntegerKey
 
     [Alias("SetPlaybooks")]
     Task SetPlaybooks(PlaybookDefinition[] playbooks);
+
+    /// <summary>
+    /// Time passed (the sweep calls this through the shard): re-evaluates the time-based triggers
+    /// on the shard's entries that have a detractor answer or an unanswered urgent ticket.
+    /// </summary>
+    [Alias("Tick")]
+    Task Tick();
 }
 
 /// <summary>One playbook's firings and delivery log (key = playbook id).</summary>

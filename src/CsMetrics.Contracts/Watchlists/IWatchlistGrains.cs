@@ -44,6 +44,10 @@ public interface IWatchlistPushObserver : IGrainObserver
 {
     [Alias("OnWatchlistChanged"), OneWay]
     Task OnWatchlistChanged(WatchlistDelta delta);
+
+    /// <summary>A playbook fired: the alert feed pushes it through the same per-silo bridge.</summary>
+    [Alias("OnAlertFired"), OneWay]
+    Task OnAlertFired(Playbooks.FiredAlert alert);
 }
 
 /// <summary>Where each silo's bridge registers (one grain, key 0); watchlist grains push to all of them.</summary>

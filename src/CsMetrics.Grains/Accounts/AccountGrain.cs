@@ -461,7 +461,9 @@ public sealed class AccountGrain : Grain, IAccountGrain
             ScoreTrend.Sparkline(s.DailyCloses, s.Score, today),
             _aggregates.LastUsageAt,
             0,
-            overridden);
+            overridden,
+            _aggregates.LatestDetractorAt,
+            _aggregates.OldestUnansweredUrgentAt);
         if (_lastReported is not null && SameListing(_lastReported, entry))
         {
             return Task.CompletedTask;

@@ -2,6 +2,7 @@ using CsMetrics.Contracts.Accounts;
 using CsMetrics.Contracts.Index;
 using CsMetrics.Contracts.Watchlists;
 using CsMetrics.Grains.Accounts;
+using Microsoft.Extensions.Logging;
 
 namespace CsMetrics.Grains.Index;
 
@@ -21,7 +22,8 @@ public sealed class IndexShardState
 /// </summary>
 public sealed class AccountIndexShardGrain(
     [PersistentState("shard", StorageNames.Index)] IPersistentState<IndexShardState> state,
-    TimeProvider time)
+    TimeProvider time,
+    ILogger<AccountIndexShardGrain> logger)
     : Grain, IAccountIndexShard
 {
     private readonly Dictionary<string, IndexEntry> _byId = new(StringComparer.Ordinal);
@@ -32,6 +34,7 @@ public sealed class AccountIndexShardGrain(
     private readonly Dictionary<string, DateTimeOffset> _swept = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _rescoredVersion = new(StringComparer.Ordinal);
     private DateOnly _lastSweepDay;
+    private DateTimeOffset _lastTickRound;
 
     /// <summary>Accounts woken at once by a sweep or rescore chunk.</summary>
     private const int Parallelism = 32;
@@ -124,6 +127,8 @@ public sealed class AccountIndexShardGrain(
 
     public Task<int> Count() => Task.FromResult(_byId.Count);
 
+    public Task<IndexEntry[]> TimedEntries() => Task.FromResult(_byId.Values.Where(e => e.HasTimedFacts).ToArray());
+
     public async Task<SweepResult> Sweep(TimeSpan interval, int max, DateTimeOffset? roundStart = null)
     {
         var now = time.GetUtcNow();
@@ -161,6 +166,21 @@ public sealed class AccountIndexShardGrain(
         foreach (var id in due)
         {
             _swept[id] = now;
+        }
+        if (round != _lastTickRound)
+        {
+            // Once per sweep round: time-based playbook triggers (an urgent ticket's wait) start with
+            // time alone. Awaited, so a round is over when its ticks are; a failed tick is retried next round.
+            _lastTickRound = round;
+            try
+            {
+                await GrainFactory.GetGrain<Contracts.Playbooks.IPlaybookEvaluator>(this.GetPrimaryKeyLong()).Tick();
+            }
+            catch (Exception ex)
+            {
+                _lastTickRound = default;
+                logger.LogWarning(ex, "Playbook tick of shard {Shard} failed; the next sweep round retries", this.GetPrimaryKeyLong());
+            }
         }
         return new SweepResult(due.Count, remaining);
     }

@@ -13,6 +13,9 @@ public sealed record PlaybookCondition(string PlaybookId, string AccountId, bool
 public sealed class PlaybookEvaluatorState
 {
     [Id(0)] public List<PlaybookCondition> Conditions { get; set; } = [];
+
+    /// <summary>When time-based triggers were last re-evaluated (<see cref="IPlaybookEvaluator.Tick"/>).</summary>
+    [Id(1)] public DateTimeOffset? LastTickAt { get; set; }
 }
 
 /// <summary>
@@ -80,39 +83,86 @@ public sealed class PlaybookEvaluatorGrain(
         bool changed = false;
         foreach (var p in _playbooks)
         {
-            var key = (p.Id, entry.AccountId);
-            bool holds = PlaybookRules.Holds(p.Trigger, entry, now, _watchlists);
-            bool had = _conditions.TryGetValue(key, out var c);
-            bool held = had ? c!.Active : old is not null && PlaybookRules.Holds(p.Trigger, old, now, _watchlists);
-            var lastFired = c?.LastFiredAt;
-            if (holds && !held && PlaybookRules.StartCounts(p.Trigger, old)
-                && (lastFired is not { } last || now - last >= TimeSpan.FromMinutes(p.CooldownMinutes)))
-            {
-                lastFired = now;
-                var firing = new PlaybookFiring(
-                    p.Id, p.Name, entry.AccountId, entry.Name, entry.Owner, p.Trigger, entry.Score, entry.Band,
-                    old?.Score, old?.Band, entry.Reason, now);
-                GrainFactory.GetGrain<IPlaybookGrain>(p.Id).Fire(p, firing).Ignore();
-            }
-            bool keep = holds || (lastFired is { } f && now - f < TimeSpan.FromMinutes(p.CooldownMinutes));
-            if (keep && (!had || c!.Active != holds || c.LastFiredAt != lastFired))
-            {
-                if (had || _conditions.Count < MaxConditions)
-                {
-                    _conditions[key] = new PlaybookCondition(p.Id, entry.AccountId, holds, lastFired);
-                    changed = true;
-                }
-            }
-            else if (!keep && had)
-            {
-                _conditions.Remove(key);
-                changed = true;
-            }
+            changed |= Evaluate(p, old, entry, now, PlaybookRules.IsTimed(p.Trigger) ? TimedBefore(old, now) : now);
         }
         if (changed)
         {
             await Save();
         }
+    }
+
+    public async Task Tick()
+    {
+        var timed = _playbooks.Where(p => PlaybookRules.IsTimed(p.Trigger)).ToArray();
+        if (timed.Length == 0)
+        {
+            return;
+        }
+        var now = time.GetUtcNow();
+        // Before the first tick nothing is known of earlier times: conditions already true now count as under way.
+        var previousTick = state.State.LastTickAt ?? now;
+        var entries = await GrainFactory.GetGrain<IAccountIndexShard>(this.GetPrimaryKeyLong()).TimedEntries();
+        foreach (var entry in entries)
+        {
+            foreach (var p in timed)
+            {
+                // Nothing changed in the entry: "before" is the same entry as of the previous tick. Only an
+                // urgent ticket's wait starts with time; a detractor episode can only end with it.
+                Evaluate(p, entry, entry, now, p.Trigger.Type == PlaybookRules.UrgentUnanswered ? previousTick : now);
+            }
+        }
+        state.State.LastTickAt = now;
+        await Save();
+    }
+
+    /// <summary>
+    /// When a timed condition was last looked at for an account the evaluator holds nothing on:
+    /// the later of the previous entry's report (its revision is at least its clock ticks) and
+    /// the last tick, never after now. Judging the previous entry at "now" instead would count
+    /// a wait that ran out since then as already under way, and the episode would never fire.
+    /// </summary>
+    private DateTimeOffset TimedBefore(IndexEntry? old, DateTimeOffset now)
+    {
+        long ticks = Math.Max(old?.Revision ?? 0, state.State.LastTickAt?.UtcTicks ?? 0);
+        return new DateTimeOffset(Math.Clamp(ticks, DateTimeOffset.MinValue.UtcTicks, now.UtcTicks), TimeSpan.Zero);
+    }
+
+    /// <summary>
+    /// One playbook on one account: fires when the condition starts (and the cooldown allows),
+    /// keeps or drops the pair's state. <paramref name="heldAt"/> is when <paramref name="old"/>
+    /// is judged for an account with no state. True if the kept state changed.
+    /// </summary>
+    private bool Evaluate(PlaybookDefinition p, IndexEntry? old, IndexEntry entry, DateTimeOffset now, DateTimeOffset heldAt)
+    {
+        var key = (p.Id, entry.AccountId);
+        bool holds = PlaybookRules.Holds(p.Trigger, entry, now, _watchlists);
+        bool had = _conditions.TryGetValue(key, out var c);
+        bool held = had ? c!.Active : old is not null && PlaybookRules.Holds(p.Trigger, old, heldAt, _watchlists);
+        var lastFired = c?.LastFiredAt;
+        if (holds && !held && PlaybookRules.StartCounts(p.Trigger, old)
+            && (lastFired is not { } last || now - last >= TimeSpan.FromMinutes(p.CooldownMinutes)))
+        {
+            lastFired = now;
+            var firing = new PlaybookFiring(
+                p.Id, p.Name, entry.AccountId, entry.Name, entry.Owner, p.Trigger, entry.Score, entry.Band,
+                old?.Score, old?.Band, entry.Reason, now);
+            GrainFactory.GetGrain<IPlaybookGrain>(p.Id).Fire(p, firing).Ignore();
+        }
+        bool keep = holds || (lastFired is { } f && now - f < TimeSpan.FromMinutes(p.CooldownMinutes));
+        if (keep && (!had || c!.Active != holds || c.LastFiredAt != lastFired))
+        {
+            if (had || _conditions.Count < MaxConditions)
+            {
+                _conditions[key] = new PlaybookCondition(p.Id, entry.AccountId, holds, lastFired);
+                return true;
+            }
+        }
+        else if (!keep && had)
+        {
+            _conditions.Remove(key);
+            return true;
+        }
+        return false;
     }
 
     private Task Save()

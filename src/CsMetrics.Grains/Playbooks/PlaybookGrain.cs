@@ -43,6 +43,8 @@ public sealed class PlaybookGrain(
         }
         await state.WriteStateAsync();
         queue?.Enqueue(new PlaybookDeliveryJob(id, playbook.Action, firing));
+        // The dashboard's live feed (one-way: a slow feed never holds a delivery up).
+        await GrainFactory.GetGrain<IAlertFeed>(0).Add(FiredAlert.From(id, firing));
     }
 
     public async Task Report(PlaybookDeliveryRecord record)

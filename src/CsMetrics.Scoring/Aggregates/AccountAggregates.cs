@@ -84,9 +84,11 @@ public sealed partial class AccountAggregates
                 break;
             case SignalType.Ticket:
                 ApplyTicket(signal, ticks, day);
+                _alertFactsStale = true;
                 break;
             case SignalType.Survey:
                 ApplySurvey(signal, ticks, day);
+                _alertFactsStale = true;
                 break;
             case SignalType.Revenue:
                 ApplyRevenue(ticks, signal.Mrr);

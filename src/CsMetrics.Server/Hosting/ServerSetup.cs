@@ -73,6 +73,7 @@ public static class ServerSetup
             o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never;
         });
         Observability.ObservabilitySetup.AddCsMetricsObservability(builder);
+        builder.AddCsMetricsRedisStreamFeed();
         return builder;
     }
 

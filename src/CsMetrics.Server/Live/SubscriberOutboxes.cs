@@ -1,15 +1,17 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using CsMetrics.Contracts.Playbooks;
 using CsMetrics.Contracts.Watchlists;
 using Microsoft.AspNetCore.SignalR;
 
 namespace CsMetrics.Server.Live;
 
 /// <summary>
-/// Each hub connection of this node has its own bounded queue of deltas and its own send loop,
-/// so the bridge never waits for a client: a client that does not keep up fills its queue
-/// (<see cref="Capacity"/> deltas) and is disconnected — it reconnects and re-subscribes — while
-/// every other client keeps receiving in time. Per connection, deltas leave in order.
+/// Each hub connection of this node has its own bounded queue of messages (watchlist deltas and
+/// alerts) and its own send loop, so the bridge never waits for a client: a client that does not
+/// keep up fills its queue (<see cref="Capacity"/> messages) and is disconnected — it reconnects
+/// and re-subscribes — while every other client keeps receiving in time. Per connection,
+/// messages leave in order.
 /// </summary>
 public sealed class SubscriberOutboxes(IHubContext<WatchlistHub> hub, ILogger<SubscriberOutboxes> logger)
 {
@@ -19,28 +21,36 @@ public sealed class SubscriberOutboxes(IHubContext<WatchlistHub> hub, ILogger<Su
     {
         public string ConnectionId { get; } = connectionId;
         public HubCallerContext Context { get; } = context;
-        public Channel<WatchlistDelta> Queue { get; } = Channel.CreateBounded<WatchlistDelta>(new BoundedChannelOptions(Capacity)
+        public Channel<Outgoing> Queue { get; } = Channel.CreateBounded<Outgoing>(new BoundedChannelOptions(Capacity)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
         /// <summary>Watchlist id → the owner this connection is restricted to ("" for none).</summary>
         public ConcurrentDictionary<string, string> Watchlists { get; } = new(StringComparer.Ordinal);
+        /// <summary>Null: not following alerts; "": every alert; else only alerts of that owner's accounts.</summary>
+        public volatile string? AlertsOwner;
         public Task? Loop { get; set; }
     }
 
+    /// <summary>One hub message: the client method and its argument.</summary>
+    private readonly record struct Outgoing(string Method, object Payload);
+
     private readonly ConcurrentDictionary<string, Subscriber> _byConnection = new(StringComparer.Ordinal);
 
-    public void Subscribe(HubCallerContext context, string watchlistId, string? owner)
-    {
-        var subscriber = _byConnection.GetOrAdd(context.ConnectionId, id =>
+    public void Subscribe(HubCallerContext context, string watchlistId, string? owner) =>
+        Of(context).Watchlists[watchlistId] = owner ?? "";
+
+    /// <summary>From now on the connection receives every alert (or, with <paramref name="owner"/>, that owner's).</summary>
+    public void SubscribeAlerts(HubCallerContext context, string? owner) => Of(context).AlertsOwner = owner ?? "";
+
+    private Subscriber Of(HubCallerContext context) =>
+        _byConnection.GetOrAdd(context.ConnectionId, id =>
         {
             var s = new Subscriber(id, context);
             s.Loop = Task.Run(() => SendLoop(s));
             return s;
         });
-        subscriber.Watchlists[watchlistId] = owner ?? "";
-    }
 
     public void Unsubscribe(string connectionId, string watchlistId)
     {
@@ -80,12 +90,39 @@ public sealed class SubscriberOutboxes(IHubContext<WatchlistHub> hub, ILogger<Su
                     perOwner[owner] = payload;
                 }
             }
-            if (!s.Queue.Writer.TryWrite(payload))
+            Enqueue(s, new Outgoing(WatchlistHub.ChangedMethod, payload));
+        }
+    }
+
+    /// <summary>
+    /// Queues an alert for every local connection following alerts that may see its account.
+    /// Alerts are best effort: a connection whose queue is half full skips them (the recent ones
+    /// stay listed in GET /api/v1/alerts), so a burst of alerts (a scorecard change turning many
+    /// accounts red) never cuts a dashboard off its watchlist deltas.
+    /// </summary>
+    public void PublishAlert(FiredAlert alert)
+    {
+        foreach (var s in _byConnection.Values)
+        {
+            if (s.AlertsOwner is { } owner && (owner.Length == 0 || alert.Owner == owner))
             {
-                logger.LogWarning("Hub connection {Connection} is not keeping up ({Capacity} deltas queued); disconnecting it", s.ConnectionId, Capacity);
-                Drop(s.ConnectionId);
-                s.Context.Abort();
+                if (s.Queue.Reader.Count >= Capacity / 2)
+                {
+                    logger.LogDebug("Hub connection {Connection} is busy; alert {Alert} skipped", s.ConnectionId, alert.Id);
+                    continue;
+                }
+                Enqueue(s, new Outgoing(WatchlistHub.AlertMethod, alert));
             }
+        }
+    }
+
+    private void Enqueue(Subscriber s, Outgoing message)
+    {
+        if (!s.Queue.Writer.TryWrite(message))
+        {
+            logger.LogWarning("Hub connection {Connection} is not keeping up ({Capacity} messages queued); disconnecting it", s.ConnectionId, Capacity);
+            Drop(s.ConnectionId);
+            s.Context.Abort();
         }
     }
 
@@ -93,9 +130,9 @@ public sealed class SubscriberOutboxes(IHubContext<WatchlistHub> hub, ILogger<Su
     {
         try
         {
-            await foreach (var delta in s.Queue.Reader.ReadAllAsync())
+            await foreach (var message in s.Queue.Reader.ReadAllAsync())
             {
-                await hub.Clients.Client(s.ConnectionId).SendAsync(WatchlistHub.ChangedMethod, delta);
+                await hub.Clients.Client(s.ConnectionId).SendAsync(message.Method, message.Payload);
             }
         }
         catch (Exception ex)

@@ -1,5 +1,7 @@
+using CsMetrics.Contracts.Playbooks;
 using CsMetrics.Contracts.Watchlists;
 using CsMetrics.Server.Auth;
+using CsMetrics.Server.Hosting;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 
@@ -7,13 +9,15 @@ namespace CsMetrics.Server.Live;
 
 /// <summary>
 /// <c>/hubs/watchlists</c>: Subscribe returns a snapshot, then <c>watchlistChanged</c> deltas
-/// follow with consecutive versions. docs/watchlists.md is the protocol.
+/// follow with consecutive versions. docs/watchlists.md is the protocol. SubscribeAlerts returns
+/// the recent alerts, then <c>alertFired</c> messages follow (docs/playbooks.md#alert-feed).
 /// </summary>
 [Authorize(Policy = Policies.Read)]
 public sealed class WatchlistHub(IGrainFactory grains, WatchlistHubBridge bridge, HubConnections connections, SubscriberOutboxes outboxes) : Hub
 {
     public const string Path = "/hubs/watchlists";
     public const string ChangedMethod = "watchlistChanged";
+    public const string AlertMethod = "alertFired";
     /// <summary>Subscriptions one connection may hold: a dashboard needs one or two.</summary>
     public const int MaxSubscriptionsPerConnection = 20;
 
@@ -65,6 +69,16 @@ public sealed class WatchlistHub(IGrainFactory grains, WatchlistHubBridge bridge
         bridge.Baseline(watchlistId, snapshot.Version);
         subscriptions.Add(watchlistId);
         return snapshot;
+    }
+
+    /// <summary>Follows the alert feed: the recent alerts (newest first) now, each new one as <c>alertFired</c>.</summary>
+    public async Task<FiredAlert[]> SubscribeAlerts()
+    {
+        // Subscribe first, then read: an alert fired in between arrives twice at worst (same id), never not at all.
+        string? owner = Owner;
+        outboxes.SubscribeAlerts(Context, owner);
+        var recent = await grains.GetGrain<IAlertFeed>(0).GetRecent();
+        return AlertsApi.Visible(recent, owner, AlertsApi.MaxLimit);
     }
 
     public async Task Unsubscribe(string watchlistId)

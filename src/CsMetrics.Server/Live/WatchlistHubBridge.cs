@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.SignalR;
 namespace CsMetrics.Server.Live;
 
 /// <summary>
-/// This silo's link from watchlist grains to its SignalR connections (the per-silo bridge of
+/// This silo's link from watchlist grains (and the alert feed) to its SignalR connections (the per-silo bridge of
 /// Orleans' GPS tracker sample). It registers itself in the push directory and renews that
 /// registration; every watchlist grain, wherever it lives, pushes each delta to every bridge,
 /// and each bridge sends it to its local subscribers. So a client on any node sees changes of
@@ -50,6 +50,13 @@ public sealed class WatchlistHubBridge(
             }
         }
         return [.. mine];
+    }
+
+    /// <summary>Alerts need no ordering or gap handling: each stands alone, and clients drop an id they already have.</summary>
+    public Task OnAlertFired(Contracts.Playbooks.FiredAlert alert)
+    {
+        outboxes.PublishAlert(alert);
+        return Task.CompletedTask;
     }
 
     public Task OnWatchlistChanged(WatchlistDelta delta)

@@ -57,6 +57,7 @@ public static class PlaybooksApi
             PlaybookRules.BandFalls => new PlaybookTrigger(t.Type, To: t.To, From: t.From),
             PlaybookRules.ScoreDrop => new PlaybookTrigger(t.Type, Points: t.Points),
             PlaybookRules.EntersWatchlist => new PlaybookTrigger(t.Type, WatchlistId: t.WatchlistId),
+            PlaybookRules.UrgentUnanswered => new PlaybookTrigger(t.Type, Hours: t.Hours),
             _ => new PlaybookTrigger(t.Type, Days: t.Days),
         };
         var definition = new PlaybookDefinition(
@@ -92,7 +93,7 @@ public static class PlaybooksApi
         switch (body.Trigger)
         {
             case null:
-                errors.Add("trigger is required: {\"type\":\"band_falls\"|\"score_drop\"|\"enters_watchlist\"|\"no_usage\", …}");
+                errors.Add("trigger is required: {\"type\":\"band_falls\"|\"score_drop\"|\"enters_watchlist\"|\"no_usage\"|\"nps_detractor\"|\"urgent_unanswered\", …}");
                 break;
             case { Type: PlaybookRules.BandFalls } t:
                 if (t.To is not ("red" or "yellow"))
@@ -122,8 +123,20 @@ public static class PlaybooksApi
                     errors.Add("trigger.days must be within 1–3660");
                 }
                 break;
+            case { Type: PlaybookRules.NpsDetractor } t:
+                if (t.Days is not (null or (>= 1 and <= 365)))
+                {
+                    errors.Add($"trigger.days (how long a detractor answer's episode lasts) must be within 1–365, or left out for {PlaybookRules.DefaultDetractorDays}");
+                }
+                break;
+            case { Type: PlaybookRules.UrgentUnanswered } t:
+                if (t.Hours is not (>= 1 and <= 720))
+                {
+                    errors.Add("trigger.hours (how long an urgent ticket may wait for a first response) must be within 1–720");
+                }
+                break;
             default:
-                errors.Add("trigger.type must be band_falls, score_drop, enters_watchlist or no_usage");
+                errors.Add("trigger.type must be band_falls, score_drop, enters_watchlist, no_usage, nps_detractor or urgent_unanswered");
                 break;
         }
         if (body.Action is not { } a)

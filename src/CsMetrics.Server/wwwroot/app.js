@@ -6,6 +6,7 @@ import { h, replace } from "./js/dom.js";
 import { LiveConnection, State } from "./js/live.js";
 import { showWatchlist } from "./js/watchlist.js";
 import { showAccount } from "./js/account.js";
+import { showAlerts } from "./js/alerts.js";
 import { timeAgo } from "./js/format.js";
 
 const DEFAULT_ROUTE = "#/watchlist/at-risk";
@@ -14,11 +15,14 @@ const LAST_WATCHLIST = "csmetrics.lastWatchlist";
 const main = document.getElementById("main");
 const signOutButton = document.getElementById("sign-out");
 const connectionEl = document.getElementById("connection");
+const alertsEl = document.getElementById("alerts");
 
 /** @type {LiveConnection|null} */
 let live = null;
 /** @type {(() => void)|null} */
 let disposeView = null;
+/** @type {(() => void)|null} */
+let disposeAlerts = null;
 
 // ---- connection indicator ----------------------------------------------------------------
 
@@ -54,6 +58,8 @@ function showConnection(state) {
 function showPrompt(message) {
   disposeView?.();
   disposeView = null;
+  disposeAlerts?.();
+  disposeAlerts = null;
   live?.stop();
   live = null;
   showConnection(null);
@@ -130,6 +136,7 @@ function startSession() {
   signOutButton.hidden = false;
   live = new LiveConnection(getKey, showConnection, () => signOut("Your key is no longer accepted. Please enter it again."));
   live.start();
+  disposeAlerts = showAlerts(alertsEl, live);
   route(false);
 }
 

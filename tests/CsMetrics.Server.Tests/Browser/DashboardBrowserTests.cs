@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using CsMetrics.Server.Tests.Process;
@@ -304,6 +305,62 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture, ITestOutputH
         Assert.Null(await page.EvaluateAsync<string?>("() => sessionStorage.getItem('csmetrics.apiKey')"));
 
         await AssertCleanAsync(session);
+    }
+
+    [Fact]
+    public async Task A_playbook_that_fires_shows_its_alert_in_the_live_feed_without_a_reload()
+    {
+        await using var receiver = await Playbooks.WebhookReceiver.StartAsync();
+        string suffix = Guid.NewGuid().ToString("N")[..6];
+        string playbook = $"feed-{suffix}", path = $"/ok/{suffix}";
+        using (var put = await fixture.Admin.PutAsJsonAsync($"/api/v1/playbooks/{playbook}", new
+        {
+            name = "Escalate red accounts",
+            trigger = new { type = "band_falls", to = "red" },
+            action = new { type = "webhook", url = receiver.BaseUrl + path },
+            cooldownMinutes = 0,
+        }))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, put.StatusCode);
+        }
+        try
+        {
+            await using var session = await OpenAsync();
+            var page = session.Page;
+            await SignInAsync(page, "#/watchlist/at-risk");
+            await WaitUntilLiveAsync(page);
+            await Expect(page.Locator("#alerts h2")).ToHaveTextAsync("Alerts");
+            await page.EvaluateAsync("() => { window.__samePage = 'yes'; }");
+
+            string id = $"contoso-{suffix}";
+            await RegisterAsync(id, "Contoso Pharmaceuticals", "maria.lopez", "enterprise", 80, 60);
+            var alert = page.Locator($"#alerts .alert[data-account-id='{id}']");
+            await Expect(alert).ToHaveCountAsync(0);
+            await fixture.Admin.IngestAsync(Batch(IntoRed(id)));
+
+            await Expect(alert).ToBeVisibleAsync();
+            await Expect(alert).ToHaveAttributeAsync("data-playbook-id", playbook);
+            await Expect(alert.Locator(".alert-account")).ToHaveTextAsync("Contoso Pharmaceuticals");
+            await Expect(alert.Locator(".alert-account")).ToHaveAttributeAsync("href", $"#/account/{id}");
+            await Expect(alert.Locator(".alert-playbook")).ToHaveTextAsync("Escalate red accounts");
+            await Expect(alert.Locator(".alert-summary")).ToContainTextAsync("band fell to red");
+            await Expect(alert.Locator(".chip")).ToHaveTextAsync("Red");
+            await Expect(page.Locator("#alerts .alert").First).ToHaveAttributeAsync("data-account-id", id); // newest first
+            Assert.Equal("yes", await page.EvaluateAsync<string>("() => window.__samePage")); // no reload happened
+            await Expect(alert).ToHaveCountAsync(1); // pushed once, listed once
+            Assert.Single(receiver.For(path), b => b["accountId"]?.GetValue<string>() == id);
+            await AssertCleanAsync(session);
+
+            // A page opened later starts with the alert already listed.
+            await using var later = await OpenAsync();
+            await SignInAsync(later.Page, "#/watchlist/at-risk");
+            await Expect(later.Page.Locator($"#alerts .alert[data-account-id='{id}']")).ToBeVisibleAsync();
+            await AssertCleanAsync(later);
+        }
+        finally
+        {
+            using var deleted = await fixture.Admin.DeleteAsync($"/api/v1/playbooks/{playbook}");
+        }
     }
 
     [Fact]

@@ -379,6 +379,8 @@ public sealed class FuzzOracle(JsonSerializerOptions serverJson, long maxSignalB
             { Type: PlaybookRules.ScoreDrop } t => t.Points is not { } points || !(points > 0 && points <= 100),
             { Type: PlaybookRules.EntersWatchlist } => false,
             { Type: PlaybookRules.NoUsage } t => t.Days is not (>= 1 and <= 3660),
+            { Type: PlaybookRules.NpsDetractor } t => t.Days is not (null or (>= 1 and <= 365)),
+            { Type: PlaybookRules.UrgentUnanswered } t => t.Hours is not (>= 1 and <= 720),
             _ => true,
         };
         return triggerBad || b.Action is not { } a || !PlaybookRules.ActionTypes.Contains(a.Type)

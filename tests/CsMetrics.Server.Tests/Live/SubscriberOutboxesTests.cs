@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Claims;
+using CsMetrics.Contracts.Playbooks;
 using CsMetrics.Contracts.Watchlists;
 using CsMetrics.Server.Live;
 using Microsoft.AspNetCore.Http.Features;
@@ -66,6 +67,42 @@ public sealed class SubscriberOutboxesTests
         Assert.Empty(WatchlistHubBridge.ForOwner([changes[1], changes[3]], "ana"));
     }
 
+    private static FiredAlert Alert(string id, string owner) =>
+        new(id, "pb", "Playbook", "acc-" + id, null, owner, "band_falls", "band fell to red", 10, "red", null, DateTimeOffset.UnixEpoch);
+
+    [Fact]
+    public async Task Alerts_reach_followers_filtered_by_owner_and_a_busy_connection_skips_them_without_being_cut_off()
+    {
+        var hub = new FakeHubContext();
+        hub.Block("busy");
+        var outboxes = new SubscriberOutboxes(hub, NullLogger<SubscriberOutboxes>.Instance);
+        var busy = new FakeCallerContext("busy");
+        outboxes.SubscribeAlerts(new FakeCallerContext("all"), null);
+        outboxes.SubscribeAlerts(new FakeCallerContext("ana"), "ana");
+        outboxes.Subscribe(new FakeCallerContext("watchlist-only"), "at-risk", null);
+        outboxes.SubscribeAlerts(busy, null);
+        outboxes.Subscribe(busy, "at-risk", null);
+
+        // The busy connection's queue fills with watchlist deltas up to half its capacity.
+        for (int v = 1; v <= SubscriberOutboxes.Capacity / 2 + 1; v++)
+        {
+            outboxes.Publish(new WatchlistDelta("at-risk", v, []));
+        }
+        outboxes.PublishAlert(Alert("1", "ana"));
+        outboxes.PublishAlert(Alert("2", "bob"));
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((hub.SentAlerts("all").Count < 2 || hub.SentAlerts("ana").Count < 1) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+        Assert.Equal(["1", "2"], hub.SentAlerts("all").Select(a => a.Id));
+        Assert.Equal(["1"], hub.SentAlerts("ana").Select(a => a.Id));
+        Assert.Empty(hub.SentAlerts("watchlist-only"));
+        Assert.Empty(hub.SentAlerts("busy"));
+        Assert.False(busy.Aborted, "alerts must never cut a busy connection off");
+    }
+
     private sealed class FakeCallerContext(string id) : HubCallerContext
     {
         public bool Aborted { get; private set; }
@@ -80,12 +117,16 @@ public sealed class SubscriberOutboxesTests
 
     private sealed class FakeHubContext : IHubContext<WatchlistHub>
     {
-        private readonly ConcurrentDictionary<string, ConcurrentQueue<WatchlistDelta>> _sent = new();
+        private readonly ConcurrentDictionary<string, ConcurrentQueue<(string Method, object Payload)>> _sent = new();
         private readonly ConcurrentDictionary<string, TaskCompletionSource> _blocked = new();
 
         public void Block(string connectionId) => _blocked[connectionId] = new TaskCompletionSource();
 
-        public List<WatchlistDelta> Sent(string connectionId) => [.. _sent.GetOrAdd(connectionId, _ => new())];
+        public List<WatchlistDelta> Sent(string connectionId) =>
+            [.. _sent.GetOrAdd(connectionId, _ => new()).Where(m => m.Method == WatchlistHub.ChangedMethod).Select(m => (WatchlistDelta)m.Payload)];
+
+        public List<FiredAlert> SentAlerts(string connectionId) =>
+            [.. _sent.GetOrAdd(connectionId, _ => new()).Where(m => m.Method == WatchlistHub.AlertMethod).Select(m => (FiredAlert)m.Payload)];
 
         public IHubClients Clients => new FakeClients(this);
         public IGroupManager Groups => throw new NotSupportedException();
@@ -111,7 +152,7 @@ public sealed class SubscriberOutboxesTests
                 {
                     await gate.Task; // a client that never reads
                 }
-                owner._sent.GetOrAdd(connectionId, _ => new()).Enqueue((WatchlistDelta)args[0]!);
+                owner._sent.GetOrAdd(connectionId, _ => new()).Enqueue((method, args[0]!));
             }
         }
     }

@@ -63,7 +63,11 @@ public sealed class PlaybookApiTests(PlaybookServerFixture server)
 
     public static TheoryData<string, string> Invalid => new()
     {
-        { "unknown trigger", """{"name":"x","trigger":{"type":"nps_detractor"},"action":{"type":"webhook","url":"https://a.example"}}""" },
+        { "unknown trigger", """{"name":"x","trigger":{"type":"csat_drop"},"action":{"type":"webhook","url":"https://a.example"}}""" },
+        { "detractor period 0", """{"name":"x","trigger":{"type":"nps_detractor","days":0},"action":{"type":"webhook","url":"https://a.example"}}""" },
+        { "detractor period over a year", """{"name":"x","trigger":{"type":"nps_detractor","days":366},"action":{"type":"webhook","url":"https://a.example"}}""" },
+        { "urgent without hours", """{"name":"x","trigger":{"type":"urgent_unanswered"},"action":{"type":"webhook","url":"https://a.example"}}""" },
+        { "urgent over 30 days", """{"name":"x","trigger":{"type":"urgent_unanswered","hours":721},"action":{"type":"webhook","url":"https://a.example"}}""" },
         { "band to green", """{"name":"x","trigger":{"type":"band_falls","to":"green"},"action":{"type":"webhook","url":"https://a.example"}}""" },
         { "from not better", """{"name":"x","trigger":{"type":"band_falls","to":"yellow","from":"red"},"action":{"type":"webhook","url":"https://a.example"}}""" },
         { "no points", """{"name":"x","trigger":{"type":"score_drop"},"action":{"type":"webhook","url":"https://a.example"}}""" },
@@ -86,6 +90,32 @@ public sealed class PlaybookApiTests(PlaybookServerFixture server)
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         using var get = await server.Admin.GetAsync("/api/v1/playbooks/bad-one");
         Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("""{"type":"nps_detractor","days":14,"hours":3}""", """{"type":"nps_detractor","days":14}""")]
+    [InlineData("""{"type":"nps_detractor"}""", """{"type":"nps_detractor"}""")]
+    [InlineData("""{"type":"urgent_unanswered","hours":4,"days":2,"to":"red"}""", """{"type":"urgent_unanswered","hours":4}""")]
+    public async Task Detractor_and_urgent_triggers_keep_only_their_own_fields(string trigger, string saved)
+    {
+        string id = $"api-{Guid.NewGuid():N}"[..16];
+        string json = $$$"""{"name":"x","trigger":{{{trigger}}},"action":{"type":"webhook","url":"https://a.example"}}""";
+        using var put = await server.Admin.PutAsync($"/api/v1/playbooks/{id}", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        Assert.Equal(saved, (await put.Content.ReadFromJsonAsync<JsonObject>())!["trigger"]!.ToJsonString());
+        using var del = await server.Admin.DeleteAsync($"/api/v1/playbooks/{id}");
+        Assert.Equal(HttpStatusCode.NoContent, del.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_invalid_urgent_trigger_says_which_field_and_range()
+    {
+        using var response = await server.Admin.PutAsync("/api/v1/playbooks/bad-urgent", new StringContent(
+            """{"name":"x","trigger":{"type":"urgent_unanswered","hours":0},"action":{"type":"webhook","url":"https://a.example"}}""",
+            System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal("trigger.hours (how long an urgent ticket may wait for a first response) must be within 1–720", problem["detail"]!.GetValue<string>());
     }
 
     [Fact]

@@ -8,17 +8,19 @@ using static CsMetrics.Server.Tests.Support.SignalJson;
 namespace CsMetrics.Server.Tests.Playbooks;
 
 /// <summary>A server whose deliveries retry quickly (4 attempts, 20 ms doubling), plus a real receiver.</summary>
-public sealed class PlaybookServerFixture : ServerFixture, IAsyncLifetime
+public class PlaybookServerFixture : ServerFixture, IAsyncLifetime
 {
     public const int MaxAttempts = 4;
 
     public WebhookReceiver Receiver { get; private set; } = null!;
 
-    protected override CsMetricsFactory CreateFactory() => new(settings: new Dictionary<string, string?>
+    protected override CsMetricsFactory CreateFactory() => new(settings: Settings());
+
+    protected virtual Dictionary<string, string?> Settings() => new()
     {
         ["CsMetrics:Playbooks:MaxAttempts"] = MaxAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["CsMetrics:Playbooks:FirstRetryDelay"] = "00:00:00.020",
-    });
+    };
 
     public override async Task InitializeAsync()
     {
@@ -44,67 +46,27 @@ public sealed class PlaybookServerCollection : ICollectionFixture<PlaybookServer
 [Collection(PlaybookServerCollection.Name)]
 public sealed class PlaybookDeliveryTests(PlaybookServerFixture server)
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(1.5);
+    private static readonly TimeSpan Quiet = PlaybookProbe.Quiet;
+    private static readonly object IntoRedTrigger = new { type = "band_falls", to = "red" };
 
-    private async Task<string> DefineAsync(string receiverPath, int cooldownMinutes = 0, string type = "webhook")
-    {
-        string id = $"pb-{Guid.NewGuid():N}"[..20];
-        using var response = await server.Admin.PutAsJsonAsync($"/api/v1/playbooks/{id}", new
-        {
-            name = $"Red alert {id}",
-            trigger = new { type = "band_falls", to = "red" },
-            action = new { type, url = server.Receiver.BaseUrl + receiverPath },
-            cooldownMinutes,
-        });
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return id;
-    }
+    private readonly PlaybookProbe _probe = new(server);
 
-    private async Task DeleteAsync(string id)
-    {
-        using var response = await server.Admin.DeleteAsync($"/api/v1/playbooks/{id}");
-        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
-    }
+    private Task<string> DefineAsync(string receiverPath, int cooldownMinutes = 0, string type = "webhook") =>
+        _probe.DefineAsync(IntoRedTrigger, receiverPath, cooldownMinutes, type);
 
-    private async Task PostAsync(params JsonObject[] signals)
-    {
-        var (accepted, duplicates) = await server.Ingest.IngestAsync(Batch(signals));
-        Assert.Equal((signals.Length, 0), (accepted, duplicates));
-    }
+    private Task DeleteAsync(string id) => _probe.DeleteAsync(id);
 
-    private async Task<JsonObject[]> DeliveriesAsync(string id, string accountId)
-    {
-        using var response = await server.Admin.GetAsync($"/api/v1/playbooks/{id}/deliveries");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
-        return body["deliveries"]!.AsArray().Select(d => d!.AsObject()).Where(d => d["accountId"]!.GetValue<string>() == accountId).ToArray();
-    }
+    private Task PostAsync(params JsonObject[] signals) => _probe.PostAsync(signals);
 
-    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done, string what)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (true)
-        {
-            var value = await probe();
-            if (done(value))
-            {
-                return value;
-            }
-            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting for {what}");
-            await Task.Delay(50);
-        }
-    }
+    private Task<JsonObject[]> DeliveriesAsync(string id, string accountId) => _probe.DeliveriesAsync(id, accountId);
 
-    private Task<JsonObject[]> PostsAsync(string path, string accountId, int count) =>
-        EventuallyAsync(() => Task.FromResult(Received(path, accountId)), r => r.Length >= count, $"{count} POST(s) to {path}");
+    private static Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done, string what) => PlaybookProbe.EventuallyAsync(probe, done, what);
 
-    private JsonObject[] Received(string path, string accountId) =>
-        server.Receiver.For(path).Where(b => b["accountId"]?.GetValue<string>() == accountId).ToArray();
+    private Task<JsonObject[]> PostsAsync(string path, string accountId, int count) => _probe.PostsAsync(path, accountId, count);
 
-    private Task WaitForBandAsync(string accountId, string band) =>
-        EventuallyAsync(() => server.Read.GetAccountAsync(accountId),
-            a => a?["health"]?["band"]?.GetValue<string>() == band, $"{accountId} to be {band}");
+    private JsonObject[] Received(string path, string accountId) => _probe.Received(path, accountId);
+
+    private Task WaitForBandAsync(string accountId, string band) => _probe.WaitForBandAsync(accountId, band);
 
     [Fact]
     public async Task Falling_into_red_posts_once_per_episode_with_the_documented_body()

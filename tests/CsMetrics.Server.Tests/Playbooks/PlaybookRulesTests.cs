@@ -54,4 +54,28 @@ public sealed class PlaybookRulesTests
         Assert.False(PlaybookRules.Holds(t, Entry(lastUsage: Now.AddDays(-6.9)), Now, []));
         Assert.False(PlaybookRules.Holds(t, Entry(lastUsage: null), Now, [])); // never used: new, not silent
     }
+
+    [Fact]
+    public void Nps_detractor_holds_for_the_period_after_the_latest_detractor_answer()
+    {
+        var t = new PlaybookTrigger(PlaybookRules.NpsDetractor);
+        Assert.True(PlaybookRules.Holds(t, Entry() with { LatestDetractorAt = Now.AddDays(-29.9) }, Now, []));
+        Assert.False(PlaybookRules.Holds(t, Entry() with { LatestDetractorAt = Now.AddDays(-30) }, Now, [])); // default 30 days
+        Assert.False(PlaybookRules.Holds(t, Entry(), Now, []));
+        var week = t with { Days = 7 };
+        Assert.True(PlaybookRules.Holds(week, Entry() with { LatestDetractorAt = Now.AddDays(-6) }, Now, []));
+        Assert.False(PlaybookRules.Holds(week, Entry() with { LatestDetractorAt = Now.AddDays(-8) }, Now, []));
+        Assert.False(PlaybookRules.IsTimed(new PlaybookTrigger(PlaybookRules.BandFalls, To: "red")));
+        Assert.True(PlaybookRules.IsTimed(t));
+    }
+
+    [Fact]
+    public void Urgent_unanswered_holds_once_the_oldest_unanswered_urgent_ticket_waited_the_hours()
+    {
+        var t = new PlaybookTrigger(PlaybookRules.UrgentUnanswered, Hours: 4);
+        Assert.True(PlaybookRules.Holds(t, Entry() with { UrgentUnansweredSince = Now.AddHours(-4) }, Now, []));
+        Assert.False(PlaybookRules.Holds(t, Entry() with { UrgentUnansweredSince = Now.AddHours(-3.9) }, Now, []));
+        Assert.False(PlaybookRules.Holds(t, Entry(), Now, []));
+        Assert.Equal("an urgent ticket without first response for 4 hours", PlaybookRules.Describe(t));
+    }
 }

@@ -86,4 +86,5 @@ export const api = {
   history: (id, from, to, opts) =>
     getJson(`api/v1/accounts/${encodeURIComponent(id)}/history?from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`, opts),
   scorecard: (opts) => getJson("api/v1/scorecard", opts),
+  alerts: (limit, opts) => getJson(`api/v1/alerts?limit=${encodeURIComponent(limit)}`, opts),
 };

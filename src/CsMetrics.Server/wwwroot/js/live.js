@@ -28,6 +28,8 @@ export class LiveConnection {
     this.restartTimer = 0;
     /** @type {WatchlistSubscription|null} */
     this.subscription = null;
+    /** @type {{recent(alerts): void, fired(alert): void}|null} */
+    this.alerts = null;
 
     this.connection = new signalR.HubConnectionBuilder()
       .withUrl(url("hubs/watchlists"), { accessTokenFactory: () => getKey() ?? "" })
@@ -36,11 +38,13 @@ export class LiveConnection {
       .build();
 
     this.connection.on("watchlistChanged", (message) => this.subscription?.receive(message));
+    this.connection.on("alertFired", (alert) => this.alerts?.fired(alert));
     this.connection.onreconnecting(() => this.setState(State.Reconnecting));
     this.connection.onreconnected(() => {
       this.setState(State.Live);
       // The server forgot our subscriptions with the old connection; ask again.
       this.subscription?.subscribe();
+      this.subscribeAlerts();
     });
     this.connection.onclose(() => {
       if (this.stopped) return;
@@ -80,6 +84,7 @@ export class LiveConnection {
     }
     this.setState(State.Live);
     this.subscription?.subscribe();
+    this.subscribeAlerts();
   }
 
   scheduleRestart() {
@@ -97,10 +102,36 @@ export class LiveConnection {
     this.stopped = true;
     clearTimeout(this.restartTimer);
     this.subscription = null;
+    this.alerts = null;
     try {
       await this.connection.stop();
     } catch {
       // already stopped
+    }
+  }
+
+  /**
+   * Follows the alert feed: `recent` gets the server's recent alerts at every (re)connect,
+   * `fired` each new one.
+   * @param {{recent(alerts): void, fired(alert): void}} handlers
+   */
+  followAlerts(handlers) {
+    this.alerts = handlers;
+    if (this.connected) this.subscribeAlerts();
+  }
+
+  unfollowAlerts() {
+    this.alerts = null;
+  }
+
+  async subscribeAlerts() {
+    const handlers = this.alerts;
+    if (!handlers) return;
+    try {
+      const recent = await this.connection.invoke("SubscribeAlerts");
+      if (this.alerts === handlers) handlers.recent(Array.isArray(recent) ? recent : []);
+    } catch {
+      // A dropped connection subscribes again when it is back.
     }
   }
 
