@@ -18,7 +18,8 @@ namespace CsMetrics.Server.Tests.Process;
 /// mid-stream. Membership drops it; its accounts come back on the other nodes from their last
 /// checkpoint and node 1 replays its log for them; the producer re-sends what got no 202. In the
 /// end every account's counts and score equal those of a single embedded node that received
-/// every batch once, and the watcher kept receiving updates after the kill.
+/// every batch once, the watcher kept receiving updates after the kill, and /readyz turns 503
+/// when Redis goes away.
 /// </summary>
 public sealed class RedisClusterKillTests(ITestOutputHelper output) : IDisposable
 {
@@ -197,6 +198,26 @@ public sealed class RedisClusterKillTests(ITestOutputHelper output) : IDisposabl
         }
         output.WriteLine($"watcher: {watcher.Deltas} deltas, {watcher.DeltasAfter(nodes[1].ExitedAt)} after the kill, {watcher.Resubscribes} re-subscribes");
         output.WriteLine("node 1: " + string.Join(" | ", nodes[0].Output.Split('\n').Where(l => l.Contains("replay", StringComparison.OrdinalIgnoreCase) || l.Contains("came back", StringComparison.Ordinal)).Take(4)));
+
+        // ---- /readyz speaks for Redis: ready while it answers, 503 once it is gone.
+        using var probeClient = nodes[0].Client(null);
+        using (var ready = await probeClient.GetAsync("/readyz"))
+        {
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        }
+        await redis.DisposeAsync();
+        var unreachableDeadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            using var ready = await probeClient.GetAsync("/readyz");
+            if (ready.StatusCode == HttpStatusCode.ServiceUnavailable)
+            {
+                Assert.Contains("redis unreachable", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+                break;
+            }
+            Assert.True(DateTime.UtcNow < unreachableDeadline, "/readyz stayed 200 with Redis gone");
+            await Task.Delay(200);
+        }
     });
 
     public void Dispose()
