@@ -29,6 +29,10 @@ public static class MetricsCsv
         {
             sb.Append('\n').Append("# ").Append(name).Append('\n');
             var columns = items.OfType<JsonObject>().SelectMany(o => o.Select(p => p.Key)).Distinct().ToList();
+            if (columns.Count == 0)
+            {
+                continue; // an empty list is just its "# name" line
+            }
             AppendRow(sb, columns);
             foreach (var item in items.OfType<JsonObject>())
             {
