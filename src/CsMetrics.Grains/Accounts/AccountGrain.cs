@@ -37,7 +37,10 @@ public sealed class AccountGrain : Grain, IAccountGrain
     private ComponentScore[] _scratch = [];
     private bool _dirtyState;
     private IndexEntry? _lastReported;
-    /// <summary>The metric facts the shard holds for this account, and under which (segment, owner); built lazily.</summary>
+    /// <summary>
+    /// The metric facts the shard holds for this account, and under which (segment, owner), taken
+    /// just before a change and dropped after publishing: 100k accounts must not each keep a copy.
+    /// </summary>
     private Dictionary<FactKey, decimal>? _sentFacts;
     private (string Segment, string Owner) _sentGroup;
 
@@ -116,6 +119,10 @@ public sealed class AccountGrain : Grain, IAccountGrain
         if (accepted > 0)
         {
             await PublishMetricFacts();
+        }
+        else
+        {
+            _sentFacts = null; // nothing changed: nothing to publish, nothing to keep
         }
         return new ApplyResult(accepted, duplicates);
     }
@@ -419,8 +426,8 @@ public sealed class AccountGrain : Grain, IAccountGrain
     }
 
     /// <summary>
-    /// What the shard holds for this account, before anything changes: the facts of the state
-    /// as persisted (every publish is followed by a write), or nothing if it never published.
+    /// What the shard holds for this account, taken before anything changes: the facts of the
+    /// current state (every change is published), or nothing if it never published.
     /// </summary>
     private void EnsureSentFacts()
     {
@@ -453,8 +460,7 @@ public sealed class AccountGrain : Grain, IAccountGrain
         {
             await shard.Move(_sentGroup.Segment, _sentGroup.Owner, MetricFacts.Encode(_sentFacts!), group.Segment, group.Owner, MetricFacts.Encode(current));
         }
-        _sentFacts = current;
-        _sentGroup = group;
+        _sentFacts = null;
         if (!_state.State.MetricsPublished)
         {
             _state.State.MetricsPublished = true;

@@ -7,20 +7,25 @@ namespace CsMetrics.Grains.Metrics;
 [GenerateSerializer, Alias("csm.MetricsShardState")]
 public sealed class MetricsShardState
 {
-    /// <summary>The groups and their facts in <see cref="MetricFacts"/> binary form.</summary>
+    /// <summary>The (segment, owner) groups and their facts in <see cref="MetricFacts"/> binary form.</summary>
     [Id(0)] public byte[]? Groups { get; set; }
 }
 
 /// <summary>
-/// Holds the summed facts of its accounts per (segment, owner). Its size grows with days ×
-/// distinct fact keys, not with accounts: 100k accounts add into the same day keys. Checkpointed
-/// with the accounts by the checkpointer (and on deactivation).
+/// Holds the summed facts of its accounts, bucketed by (kind, day, label) (<see cref="FactTable"/>):
+/// per (segment, owner), and the same sums rolled up per segment, per owner and over all, so
+/// that every query shape reads exactly one table per shard. A table's size grows with days ×
+/// distinct fact keys, not with accounts. Only the (segment, owner) groups are persisted; the
+/// roll-ups are rebuilt on activation. Checkpointed with the accounts by the checkpointer.
 /// </summary>
 public sealed class MetricsShardGrain(
     [PersistentState("metrics", StorageNames.Index)] IPersistentState<MetricsShardState> state)
     : Grain, IMetricsShard
 {
-    private readonly Dictionary<(string Segment, string Owner), Dictionary<FactKey, decimal>> _groups = [];
+    private readonly Dictionary<(string Segment, string Owner), FactTable> _groups = [];
+    private readonly Dictionary<string, FactTable> _bySegment = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, FactTable> _byOwner = new(StringComparer.Ordinal);
+    private readonly FactTable _all = new();
     private bool _dirty;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -32,10 +37,11 @@ public sealed class MetricsShardGrain(
             int groups = r.ReadInt32();
             for (int i = 0; i < groups; i++)
             {
-                var key = (r.ReadString(), r.ReadString());
-                _groups[key] = MetricFacts.Read(r);
+                string segment = r.ReadString(), owner = r.ReadString();
+                AddInto(segment, owner, MetricFacts.Read(r), +1);
             }
         }
+        _dirty = false;
         return Task.CompletedTask;
     }
 
@@ -60,28 +66,64 @@ public sealed class MetricsShardGrain(
         {
             return;
         }
-        if (!_groups.TryGetValue((segment, owner), out var group))
-        {
-            group = [];
-            _groups[(segment, owner)] = group;
-        }
-        MetricFacts.AddInto(group, facts, sign);
-        if (group.Count == 0)
-        {
-            _groups.Remove((segment, owner));
-        }
+        AddTo(_groups, (segment, owner), facts, sign);
+        AddTo(_bySegment, segment, facts, sign);
+        AddTo(_byOwner, owner, facts, sign);
+        _all.Add(facts, sign);
         _dirty = true;
+    }
+
+    private static void AddTo<TKey>(Dictionary<TKey, FactTable> tables, TKey key, Dictionary<FactKey, decimal> facts, int sign) where TKey : notnull
+    {
+        if (!tables.TryGetValue(key, out var table))
+        {
+            table = new FactTable();
+            tables[key] = table;
+        }
+        table.Add(facts, sign);
+        if (table.IsEmpty)
+        {
+            tables.Remove(key);
+        }
     }
 
     public Task<byte[]> Query(MetricsQuery query)
     {
         var period = PeriodFacts.Empty(query.FromDay, query.ToDay);
-        foreach (var ((segment, owner), facts) in _groups)
+        switch (query.Segment, query.Owner)
         {
-            if ((query.Segment is null || query.Segment == segment) && (query.Owner is null || query.Owner == owner))
-            {
-                period.Add(facts, segment);
-            }
+            case (null, null):
+                period.Add(_all, segment: null);
+                foreach (var (segment, table) in _bySegment)
+                {
+                    period.AddSegmentSentiment(table, segment);
+                }
+                break;
+            case ({ } segment, null):
+                if (_bySegment.TryGetValue(segment, out var bySegment))
+                {
+                    period.Add(bySegment, segment);
+                }
+                break;
+            case (null, { } owner):
+                if (_byOwner.TryGetValue(owner, out var byOwner))
+                {
+                    period.Add(byOwner, segment: null);
+                    foreach (var ((segment, groupOwner), table) in _groups)
+                    {
+                        if (groupOwner == owner)
+                        {
+                            period.AddSegmentSentiment(table, segment);
+                        }
+                    }
+                }
+                break;
+            case ({ } segment, { } owner):
+                if (_groups.TryGetValue((segment, owner), out var group))
+                {
+                    period.Add(group, segment);
+                }
+                break;
         }
         return Task.FromResult(period.ToBytes());
     }
@@ -100,7 +142,7 @@ public sealed class MetricsShardGrain(
             {
                 w.Write(segment);
                 w.Write(owner);
-                MetricFacts.Write(w, facts);
+                MetricFacts.Write(w, facts.Facts().ToList());
             }
         }
         state.State.Groups = ms.ToArray();

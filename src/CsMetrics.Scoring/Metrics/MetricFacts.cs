@@ -240,20 +240,6 @@ public static class MetricFacts
         return delta;
     }
 
-    /// <summary>Adds <paramref name="delta"/> × <paramref name="sign"/> into <paramref name="target"/>, dropping keys that reach 0.</summary>
-    public static void AddInto(Dictionary<FactKey, decimal> target, IEnumerable<KeyValuePair<FactKey, decimal>> delta, int sign = 1)
-    {
-        foreach (var (k, v) in delta)
-        {
-            ref decimal slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(target, k, out _);
-            slot += sign * v;
-            if (slot == 0)
-            {
-                target.Remove(k);
-            }
-        }
-    }
-
     public static byte[] Encode(IReadOnlyCollection<KeyValuePair<FactKey, decimal>> facts)
     {
         using var ms = new MemoryStream(16 + facts.Count * 24);

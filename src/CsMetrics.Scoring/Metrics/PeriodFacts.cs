@@ -69,156 +69,211 @@ public sealed class PeriodFacts
 
     public static PeriodFacts Empty(int from, int to) => new() { From = from, To = to };
 
-    /// <summary>Sums one account's (or one group's) facts into this period; <paramref name="segment"/> keys the per-segment sentiment.</summary>
-    public void Add(IEnumerable<KeyValuePair<FactKey, decimal>> facts, string segment)
+    /// <summary>Sums one account's facts into this period; <paramref name="segment"/> keys the per-segment sentiment.</summary>
+    public void Add(IEnumerable<KeyValuePair<FactKey, decimal>> facts, string segment) => Add(FactTable.From(facts), segment);
+
+    /// <summary>
+    /// Adds only a table's NPS and CSAT counts to <see cref="BySegment"/> (the totals come from
+    /// elsewhere): how the whole portfolio gets its per-segment split from the segment tables.
+    /// </summary>
+    public void AddSegmentSentiment(FactTable table, string segment)
+    {
+        var into = new PeriodFacts { From = From, To = To };
+        foreach (var kind in SentimentKinds)
+        {
+            into.AddKind(table, kind, segment);
+        }
+        SegmentOf(segment).Merge(into.SegmentOf(segment));
+    }
+
+    private static readonly FactKind[] SentimentKinds = [FactKind.NpsPromoter, FactKind.NpsPassive, FactKind.NpsDetractor, FactKind.CsatAnswer, FactKind.CsatPositive];
+
+    /// <summary>
+    /// Sums a table of facts (one account's, or a shard's group) into this period. This is where
+    /// each <see cref="FactKind"/>'s reading rule lives (docs/metrics.md): most count when their
+    /// day is in the period; the Aux tests make distinct counts, cohorts and superseded answers
+    /// exact. <paramref name="segment"/> null: the table spans segments, so no per-segment split.
+    /// </summary>
+    public void Add(FactTable table, string? segment)
+    {
+        foreach (var kind in Enum.GetValues<FactKind>())
+        {
+            AddKind(table, kind, segment);
+        }
+    }
+
+    private void AddKind(FactTable table, FactKind kind, string? segment)
     {
         int from = From, to = To;
         int week = to - 6, month = to - 29;
-        SentimentCounts? bySegment = null;
-        foreach (var (k, v) in facts)
+        foreach (var ((day, label), b) in table.Of(kind))
         {
-            long n = (long)v;
-            bool inPeriod = k.Day >= from && k.Day <= to;
+            var k = (Kind: kind, Label: label);
+            bool inPeriod = day >= from && day <= to;
             switch (k.Kind)
             {
-                case FactKind.Account: Accounts += n; break;
-                case FactKind.Seats: Seats += n; break;
+                case FactKind.Account: Accounts += L(b.Total); break;
+                case FactKind.Seats: Seats += L(b.Total); break;
                 case FactKind.NpsPromoter or FactKind.NpsPassive or FactKind.NpsDetractor:
-                    if (inPeriod && k.Aux > to)
+                    // The respondent's latest answer in the period: answered again only after `to`.
+                    if (inPeriod && L(b.Above(to)) is var answers and not 0)
                     {
-                        bySegment ??= SegmentOf(segment);
-                        Tenure(k.Label).AddNps(k.Kind, n);
-                        bySegment.AddNps(k.Kind, n);
+                        Tenure(k.Label).AddNps(k.Kind, answers);
+                        if (segment is not null)
+                        {
+                            SegmentOf(segment).AddNps(k.Kind, answers);
+                        }
                     }
                     break;
                 case FactKind.CsatAnswer:
                     if (inPeriod)
                     {
-                        bySegment ??= SegmentOf(segment);
-                        Tenure(k.Label).CsatAnswers += n;
-                        bySegment.CsatAnswers += n;
+                        Tenure(k.Label).CsatAnswers += L(b.Total);
+                        if (segment is not null)
+                        {
+                            SegmentOf(segment).CsatAnswers += L(b.Total);
+                        }
                     }
                     break;
                 case FactKind.CsatPositive:
                     if (inPeriod)
                     {
-                        bySegment ??= SegmentOf(segment);
-                        Tenure(k.Label).CsatPositive += n;
-                        bySegment.CsatPositive += n;
+                        Tenure(k.Label).CsatPositive += L(b.Total);
+                        if (segment is not null)
+                        {
+                            SegmentOf(segment).CsatPositive += L(b.Total);
+                        }
                     }
                     break;
-                case FactKind.CesAnswer: if (inPeriod) { CesAnswers += n; } break;
-                case FactKind.CesSum: if (inPeriod) { CesSum += n; } break;
-                case FactKind.CesHigh: if (inPeriod) { CesHigh += n; } break;
-                case FactKind.TicketOpened: if (inPeriod) { TicketsOpened += n; } break;
-                case FactKind.TicketTag: if (inPeriod) { Bump(Tags, k.Label!, n); } break;
-                case FactKind.FirstResponse: if (inPeriod) { FirstResponseMinutes[k.Aux] = FirstResponseMinutes.GetValueOrDefault(k.Aux) + n; } break;
-                case FactKind.TicketSolved: if (inPeriod) { TicketsSolved += n; } break;
-                case FactKind.TicketSolvedKnownReplies: if (inPeriod) { TicketsSolvedKnownReplies += n; } break;
-                case FactKind.TicketSolvedFirstContact: if (inPeriod) { TicketsSolvedFirstContact += n; } break;
-                case FactKind.TicketReopened: if (inPeriod) { TicketsReopened += n; } break;
-                case FactKind.UsageEvents: if (inPeriod) { UsageEvents += n; } break;
+                case FactKind.CesAnswer: if (inPeriod) { CesAnswers += L(b.Total); } break;
+                case FactKind.CesSum: if (inPeriod) { CesSum += L(b.Total); } break;
+                case FactKind.CesHigh: if (inPeriod) { CesHigh += L(b.Total); } break;
+                case FactKind.TicketOpened: if (inPeriod) { TicketsOpened += L(b.Total); } break;
+                case FactKind.TicketTag: if (inPeriod) { Bump(Tags, k.Label!, L(b.Total)); } break;
+                case FactKind.FirstResponse:
+                    if (inPeriod)
+                    {
+                        foreach (var (minutes, n) in b.Entries())
+                        {
+                            Bump(FirstResponseMinutes, minutes, L(n));
+                        }
+                    }
+                    break;
+                case FactKind.TicketSolved: if (inPeriod) { TicketsSolved += L(b.Total); } break;
+                case FactKind.TicketSolvedKnownReplies: if (inPeriod) { TicketsSolvedKnownReplies += L(b.Total); } break;
+                case FactKind.TicketSolvedFirstContact: if (inPeriod) { TicketsSolvedFirstContact += L(b.Total); } break;
+                case FactKind.TicketReopened: if (inPeriod) { TicketsReopened += L(b.Total); } break;
+                case FactKind.UsageEvents: if (inPeriod) { UsageEvents += L(b.Total); } break;
                 case FactKind.UserActive:
                     if (inPeriod)
                     {
-                        UserDays += n;
+                        UserDays += L(b.Total);
                         // A user counts once: on their first active day in the window.
-                        if (k.Aux < from)
+                        long first = L(b.Below(from));
+                        ActiveUsers += first;
+                        if (k.Label is not null)
                         {
-                            ActiveUsers += n;
-                            if (k.Label is not null)
-                            {
-                                ActiveUsersOfSeatedAccounts += n;
-                            }
+                            ActiveUsersOfSeatedAccounts += first;
                         }
                     }
                     // WAU and MAU end at `to` whatever the period's length.
-                    if (k.Day <= to && k.Day >= week && k.Aux < week)
+                    if (day <= to && day >= week)
                     {
-                        Wau += n;
+                        Wau += L(b.Below(week));
                     }
-                    if (k.Day <= to && k.Day >= month && k.Aux < month)
+                    if (day <= to && day >= month)
                     {
-                        Mau += n;
+                        Mau += L(b.Below(month));
                     }
                     break;
-                case FactKind.FeatureActive: if (inPeriod && k.Aux < from) { FeatureBreadthSum += n; } break;
-                case FactKind.FeatureUserActive: if (inPeriod && k.Aux < from) { Bump(FeatureUsers, k.Label!, n); } break;
-                case FactKind.AccountActive: if (inPeriod && k.Aux < from) { AccountsWithUsage += n; } break;
-                case FactKind.TimeToValue: if (inPeriod) { TimeToValueDays[k.Aux] = TimeToValueDays.GetValueOrDefault(k.Aux) + n; } break;
-                case FactKind.MrrDelta:
-                    if (k.Day < from)
+                case FactKind.FeatureActive: if (inPeriod) { FeatureBreadthSum += L(b.Below(from)); } break;
+                case FactKind.FeatureUserActive: if (inPeriod) { Bump(FeatureUsers, k.Label!, L(b.Below(from))); } break;
+                case FactKind.AccountActive: if (inPeriod) { AccountsWithUsage += L(b.Below(from)); } break;
+                case FactKind.TimeToValue:
+                    if (inPeriod)
                     {
-                        MrrStart += v;
+                        foreach (var (days, n) in b.Entries())
+                        {
+                            Bump(TimeToValueDays, days, L(n));
+                        }
                     }
-                    if (k.Day <= to)
+                    break;
+                case FactKind.MrrDelta:
+                    if (day < from)
                     {
-                        MrrEnd += v;
+                        MrrStart += b.Total;
+                    }
+                    if (day <= to)
+                    {
+                        MrrEnd += b.Total;
                     }
                     break;
                 case FactKind.PayingDelta:
-                    if (k.Day < from)
+                    if (day < from)
                     {
-                        PayingStart += n;
+                        PayingStart += L(b.Total);
                     }
-                    if (k.Day <= to)
+                    if (day <= to)
                     {
-                        PayingEnd += n;
+                        PayingEnd += L(b.Total);
                     }
                     break;
-                case FactKind.NewMrr: if (inPeriod) { NewMrr += v; } break;
-                case FactKind.ReactivationMrr: if (inPeriod) { ReactivationMrr += v; } break;
+                case FactKind.NewMrr: if (inPeriod) { NewMrr += b.Total; } break;
+                case FactKind.ReactivationMrr: if (inPeriod) { ReactivationMrr += b.Total; } break;
+                // Aux is the day the paying stint began: before `from` means paying at the start (the cohort).
                 case FactKind.ExpansionMrr:
                     if (inPeriod)
                     {
-                        ExpansionMrr += v;
-                        if (k.Aux < from) { CohortExpansionMrr += v; }
+                        ExpansionMrr += b.Total;
+                        CohortExpansionMrr += b.Below(from);
                     }
                     break;
                 case FactKind.ContractionMrr:
                     if (inPeriod)
                     {
-                        ContractionMrr += v;
-                        if (k.Aux < from) { CohortContractionMrr += v; }
+                        ContractionMrr += b.Total;
+                        CohortContractionMrr += b.Below(from);
                     }
                     break;
                 case FactKind.ChurnMrr:
                     if (inPeriod)
                     {
-                        ChurnMrr += v;
-                        if (k.Aux < from) { CohortChurnMrr += v; }
+                        ChurnMrr += b.Total;
+                        CohortChurnMrr += b.Below(from);
                     }
                     break;
-                case FactKind.ChurnLogo: if (inPeriod && k.Aux < from) { CohortChurnedAccounts += n; } break;
+                case FactKind.ChurnLogo: if (inPeriod) { CohortChurnedAccounts += L(b.Below(from)); } break;
                 case FactKind.Renewal:
                     if (inPeriod)
                     {
-                        RenewalsDue += n;
-                        if (k.Aux == 1) { RenewalsKept += n; }
+                        RenewalsDue += L(b.Total);
+                        RenewalsKept += L(b.Above(0));
                     }
                     break;
                 case FactKind.Touchpoint:
                     if (inPeriod)
                     {
-                        Touchpoints += n;
-                        Bump(TouchpointKinds, k.Label!, n);
+                        Touchpoints += L(b.Total);
+                        Bump(TouchpointKinds, k.Label!, L(b.Total));
                     }
                     break;
                 case FactKind.TouchpointDay:
                     // The latest touchpoint at or before `to` is the one whose next is after `to`.
-                    if (k.Day <= to && k.Aux > to)
+                    if (day <= to && L(b.Above(to)) is var latest and not 0)
                     {
-                        DaysSinceLastTouchpointSum += (to - k.Day) * n;
-                        AccountsWithTouchpoint += n;
+                        DaysSinceLastTouchpointSum += (to - day) * latest;
+                        AccountsWithTouchpoint += latest;
                     }
                     break;
-                case FactKind.ArticleView: if (inPeriod) { ArticleOf(k.Label!).Views += n; } break;
-                case FactKind.ArticleHelpful: if (inPeriod) { ArticleOf(k.Label!).Helpful += n; } break;
-                case FactKind.ArticleNotHelpful: if (inPeriod) { ArticleOf(k.Label!).NotHelpful += n; } break;
-                case FactKind.SelfServiceUser: if (inPeriod && k.Aux < from) { SelfServiceUsers += n; } break;
+                case FactKind.ArticleView: if (inPeriod) { ArticleOf(k.Label!).Views += L(b.Total); } break;
+                case FactKind.ArticleHelpful: if (inPeriod) { ArticleOf(k.Label!).Helpful += L(b.Total); } break;
+                case FactKind.ArticleNotHelpful: if (inPeriod) { ArticleOf(k.Label!).NotHelpful += L(b.Total); } break;
+                case FactKind.SelfServiceUser: if (inPeriod) { SelfServiceUsers += L(b.Below(from)); } break;
             }
         }
     }
+
+    private static long L(decimal v) => (long)v;
 
     private SentimentCounts Tenure(string? label) => label == MetricFacts.TenureNew ? New : Older;
 

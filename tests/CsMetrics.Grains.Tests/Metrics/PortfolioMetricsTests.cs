@@ -96,6 +96,12 @@ public sealed class PortfolioMetricsTests(ClusterFixture fixture)
         Assert.True(all.Revenue.ChurnedMrr > 0 && all.Revenue.ReactivationMrr > 0 && all.Revenue.ExpansionMrr > 0 && all.Revenue.ContractionMrr > 0);
         Assert.True(all.Sentiment.NpsResponses > 100);
         Assert.Equal(4, all.Sentiment.BySegment.Length);
+        // The unfiltered portfolio (the roll-up over all groups) holds at least this run's accounts,
+        // and its per-segment split at least this run's enterprise answers.
+        var everyone = await PortfolioAsync(Periods[^1].From, Periods[^1].To, null, null);
+        var ours = await PortfolioAsync(Periods[^1].From, Periods[^1].To, "enterprise", owner);
+        Assert.True(everyone.Accounts >= 300 && everyone.Revenue.MrrEnd >= all.Revenue.MrrEnd);
+        Assert.True(everyone.Sentiment.BySegment.Single(s => s.Segment == "enterprise").NpsResponses >= ours.Sentiment.NpsResponses);
         var recent = await PortfolioAsync(Periods[3].From, Periods[3].To, null, owner);
         Assert.True(recent.Revenue.ChurnedAccounts > 0 && recent.Revenue.Nrr is not null && recent.Revenue.Clv is not null, JsonSerializer.Serialize(recent.Revenue));
     }
@@ -171,7 +177,7 @@ public sealed class PortfolioMetricsTests(ClusterFixture fixture)
     private async Task<MetricsReport> AccountReportAsync(string account, DateOnly from, DateOnly to) =>
         MetricsCalculator.Compute(PeriodFacts.FromBytes(await fixture.Account(account).GetMetricFacts(from.DayNumber, to.DayNumber)), account, null, null);
 
-    private async Task<MetricsReport> PortfolioAsync(DateOnly from, DateOnly to, string? segment, string owner)
+    private async Task<MetricsReport> PortfolioAsync(DateOnly from, DateOnly to, string? segment, string? owner)
     {
         var query = new MetricsQuery(from.DayNumber, to.DayNumber, segment, owner);
         var total = PeriodFacts.Empty(from.DayNumber, to.DayNumber);
