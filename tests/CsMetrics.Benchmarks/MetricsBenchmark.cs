@@ -124,7 +124,7 @@ public static class MetricsBenchmark
     }
 
     /// <summary>One account's year, newest first (the order an importer reading a log backwards would send).</summary>
-    private static List<Signal> History(string id, DateTimeOffset yearStart, Random r)
+    internal static List<Signal> History(string id, DateTimeOffset yearStart, Random r)
     {
         var list = new List<Signal>(40);
         int n = 0;

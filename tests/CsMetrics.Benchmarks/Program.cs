@@ -1,6 +1,6 @@
 using CsMetrics.Benchmarks;
 
-// dotnet run -c Release --project tests/CsMetrics.Benchmarks -- sweep|metrics [--accounts 100000]
+// dotnet run -c Release --project tests/CsMetrics.Benchmarks -- sweep|metrics|metrics-query [--accounts 100000]
 string scenario = args.FirstOrDefault() ?? "help";
 int accounts = args.SkipWhile(a => a != "--accounts").Skip(1).Select(int.Parse).FirstOrDefault(100_000);
 
@@ -12,7 +12,10 @@ switch (scenario)
     case "metrics":
         await MetricsBenchmark.RunAsync(accounts);
         break;
+    case "metrics-query":
+        MetricsQueryBenchmark.Run(accounts);
+        break;
     default:
-        Console.WriteLine("scenarios: sweep [--accounts N], metrics [--accounts N]");
+        Console.WriteLine("scenarios: sweep | metrics | metrics-query [--accounts N]");
         break;
 }

@@ -106,6 +106,9 @@ public sealed class PeriodFacts
     {
         int from = From, to = To;
         int week = to - 6, month = to - 29;
+        // Histogram kinds (minutes, days) first count into a flat array: a year of buckets holds
+        // millions of (value, count) entries at portfolio scale, and array adds are cheap.
+        long[]? histogram = null;
         foreach (var ((day, label), b) in table.Of(kind))
         {
             var k = (Kind: kind, Label: label);
@@ -153,10 +156,7 @@ public sealed class PeriodFacts
                 case FactKind.FirstResponse:
                     if (inPeriod)
                     {
-                        foreach (var (minutes, n) in b.Entries())
-                        {
-                            Bump(FirstResponseMinutes, minutes, L(n));
-                        }
+                        AddHistogram(b, ref histogram, FirstResponseMinutes);
                     }
                     break;
                 case FactKind.TicketSolved: if (inPeriod) { TicketsSolved += L(b.Total); } break;
@@ -192,10 +192,7 @@ public sealed class PeriodFacts
                 case FactKind.TimeToValue:
                     if (inPeriod)
                     {
-                        foreach (var (days, n) in b.Entries())
-                        {
-                            Bump(TimeToValueDays, days, L(n));
-                        }
+                        AddHistogram(b, ref histogram, TimeToValueDays);
                     }
                     break;
                 case FactKind.MrrDelta:
@@ -269,6 +266,35 @@ public sealed class PeriodFacts
                 case FactKind.ArticleHelpful: if (inPeriod) { ArticleOf(k.Label!).Helpful += L(b.Total); } break;
                 case FactKind.ArticleNotHelpful: if (inPeriod) { ArticleOf(k.Label!).NotHelpful += L(b.Total); } break;
                 case FactKind.SelfServiceUser: if (inPeriod) { SelfServiceUsers += L(b.Below(from)); } break;
+            }
+        }
+        if (histogram is not null)
+        {
+            var target = kind == FactKind.FirstResponse ? FirstResponseMinutes : TimeToValueDays;
+            for (int value = 0; value < histogram.Length; value++)
+            {
+                if (histogram[value] != 0)
+                {
+                    Bump(target, value, histogram[value]);
+                }
+            }
+        }
+    }
+
+    private const int HistogramArrayLength = 10_080; // a week of minutes; larger values go straight to the map
+
+    private static void AddHistogram(FactBucket bucket, ref long[]? histogram, Dictionary<int, long> overflow)
+    {
+        histogram ??= new long[HistogramArrayLength];
+        foreach (var (value, n) in bucket.Entries())
+        {
+            if (value >= 0 && value < HistogramArrayLength)
+            {
+                histogram[value] += L(n);
+            }
+            else
+            {
+                Bump(overflow, value, L(n));
             }
         }
     }
