@@ -15,7 +15,10 @@ switch (scenario)
     case "metrics-query":
         MetricsQueryBenchmark.Run(accounts);
         break;
+    case "metrics-account":
+        MetricsAccountBenchmark.Run(args.SkipWhile(a => a != "--users").Skip(1).Select(int.Parse).FirstOrDefault(20));
+        break;
     default:
-        Console.WriteLine("scenarios: sweep | metrics | metrics-query [--accounts N]");
+        Console.WriteLine("scenarios: sweep | metrics | metrics-query [--accounts N], metrics-account [--users N]");
         break;
 }

@@ -43,6 +43,20 @@ public sealed class AccountGrain : Grain, IAccountGrain
     /// </summary>
     private Dictionary<FactKey, decimal>? _sentFacts;
     private (string Segment, string Owner) _sentGroup;
+    /// <summary>Facts in the last build: a big account coalesces its publishes (see <see cref="CoalesceFactsAbove"/>).</summary>
+    private int _lastFactCount;
+    private IGrainTimer? _publishTimer;
+    private bool _publishScheduled;
+
+    /// <summary>
+    /// An account with more facts than this (years of daily usage by many users: a build takes
+    /// milliseconds) publishes at most once per <see cref="PublishCoalesceWindow"/> instead of
+    /// after every batch; it also publishes before every checkpoint and on deactivation, so the
+    /// shards are never behind what the account has saved. By fact count, not by timing, so it
+    /// is deterministic.
+    /// </summary>
+    public const int CoalesceFactsAbove = 5_000;
+    public static readonly TimeSpan PublishCoalesceWindow = TimeSpan.FromSeconds(1);
 
     public AccountGrain(
         [PersistentState("account", StorageNames.Accounts)] IPersistentState<AccountGrainState> state,
@@ -77,6 +91,10 @@ public sealed class AccountGrain : Grain, IAccountGrain
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         CsMetricsTelemetry.AccountDeactivated();
+        if (_publishScheduled)
+        {
+            await PublishMetricFacts();
+        }
         if (_dirtyState)
         {
             await WriteAsync();
@@ -116,11 +134,15 @@ public sealed class AccountGrain : Grain, IAccountGrain
             MarkDirty();
             await ReportToIndex();
         }
-        if (accepted > 0)
+        if (accepted > 0 && _lastFactCount > CoalesceFactsAbove)
+        {
+            SchedulePublish();
+        }
+        else if (accepted > 0)
         {
             await PublishMetricFacts();
         }
-        else
+        else if (!_publishScheduled)
         {
             _sentFacts = null; // nothing changed: nothing to publish, nothing to keep
         }
@@ -436,6 +458,7 @@ public sealed class AccountGrain : Grain, IAccountGrain
             return;
         }
         _sentFacts = _state.State.MetricsPublished ? CurrentFacts() : [];
+        _lastFactCount = _sentFacts.Count;
         _sentGroup = MetricsGroup();
     }
 
@@ -443,9 +466,23 @@ public sealed class AccountGrain : Grain, IAccountGrain
     /// Sends the shard the difference between the account's facts now and what it sent before:
     /// a late signal that rewrites an earlier movement corrects the portfolio by exactly that.
     /// </summary>
+    private void SchedulePublish()
+    {
+        if (_publishScheduled)
+        {
+            return; // the baseline taken before the first of these batches still holds
+        }
+        _publishScheduled = true;
+        _publishTimer ??= this.RegisterGrainTimer(_ => _publishScheduled ? PublishMetricFacts() : Task.CompletedTask,
+            new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan));
+        _publishTimer.Change(PublishCoalesceWindow, Timeout.InfiniteTimeSpan);
+    }
+
     private async Task PublishMetricFacts()
     {
+        _publishScheduled = false;
         var current = CurrentFacts();
+        _lastFactCount = current.Count;
         var group = MetricsGroup();
         var shard = GrainFactory.GetGrain<IMetricsShard>(MetricsShards.ShardOf(AccountId));
         if (group == _sentGroup)
@@ -470,6 +507,10 @@ public sealed class AccountGrain : Grain, IAccountGrain
 
     public async Task Checkpoint()
     {
+        if (_publishScheduled)
+        {
+            await PublishMetricFacts();
+        }
         if (_dirtyState)
         {
             await WriteAsync();
