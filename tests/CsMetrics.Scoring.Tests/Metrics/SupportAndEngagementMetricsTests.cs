@@ -152,3 +152,40 @@ public class RelationshipMeasureTests
         a.AssertValue(Scoring.Scorecards.Metric.TouchpointsPerMonth, 2 * 30.4375 / 30, windowDays: 30);
     }
 }
+
+public class RelationshipComponentTests
+{
+    /// <summary>The default scorecard plus a "relationship" component built from the two touchpoint measures.</summary>
+    private static Scoring.Scorecards.Scorecard WithRelationship()
+    {
+        // The default file carries comments (the parser allows them).
+        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(RepoPaths.DefaultScorecard), documentOptions: new System.Text.Json.JsonDocumentOptions
+        {
+            CommentHandling = System.Text.Json.JsonCommentHandling.Skip,
+            AllowTrailingCommas = true,
+        })!.AsObject();
+        root["components"]!.AsArray().Add(System.Text.Json.Nodes.JsonNode.Parse("""
+            { "name": "relationship", "weight": 10, "measures": [
+              { "metric": "days_since_last_touchpoint", "weight": 1, "steps": [ { "upTo": 14, "score": 100 }, { "upTo": 30, "score": 50 } ], "otherwise": 0 },
+              { "metric": "touchpoints_per_month", "windowDays": 30, "weight": 1, "linear": { "worst": 0, "best": 2 } } ] }
+            """));
+        return Scoring.Scorecards.ScorecardParser.Parse(root.ToJsonString());
+    }
+
+    [Fact]
+    public void A_scorecard_can_weigh_the_relationship()
+    {
+        var relationship = WithRelationship().Components.Single(c => c.Name == "relationship");
+        var close = new Scoring.Aggregates.AccountAggregates().With(Sig.Touchpoint(Sig.DaysAgo(4), TouchpointKind.Call), Sig.Touchpoint(Sig.DaysAgo(20), TouchpointKind.Qbr));
+        var distant = new Scoring.Aggregates.AccountAggregates().With(Sig.Touchpoint(Sig.DaysAgo(20), TouchpointKind.Qbr));
+
+        // 4 days → 100; 2 × 30.4375 / 30 = 2.03 a month → clamped to 100; mean 100
+        Assert.True(Scoring.Health.HealthScorer.TryScoreComponent(relationship, [], close, 0, Sig.T0, out double closeScore));
+        Assert.Equal(100, closeScore);
+        // 20 days → 50; 30.4375 / 30 = 1.0146 a month → 1.0146 / 2 × 100 = 50.73; mean 50.36 → 50.4
+        Assert.True(Scoring.Health.HealthScorer.TryScoreComponent(relationship, [], distant, 0, Sig.T0, out double distantScore));
+        Assert.Equal(50.4, distantScore);
+        // no touchpoint ever: the component is left out (no value), not scored 0
+        Assert.False(Scoring.Health.HealthScorer.TryScoreComponent(relationship, [], new Scoring.Aggregates.AccountAggregates().With(Sig.Usage(Sig.T0)), 0, Sig.T0, out _));
+    }
+}
