@@ -22,6 +22,7 @@ api.MapPlaybooksApi();
 api.MapAlertsApi();
 api.MapKeysApi();
 api.MapIntegrationsApi();
+api.MapMetricsApi();
 
 app.Run();
 

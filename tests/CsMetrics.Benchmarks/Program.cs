@@ -1,6 +1,6 @@
 using CsMetrics.Benchmarks;
 
-// dotnet run -c Release --project tests/CsMetrics.Benchmarks -- sweep [--accounts 100000]
+// dotnet run -c Release --project tests/CsMetrics.Benchmarks -- sweep|metrics|metrics-query [--accounts 100000]
 string scenario = args.FirstOrDefault() ?? "help";
 int accounts = args.SkipWhile(a => a != "--accounts").Skip(1).Select(int.Parse).FirstOrDefault(100_000);
 
@@ -9,7 +9,16 @@ switch (scenario)
     case "sweep":
         await SweepBenchmark.RunAsync(accounts);
         break;
+    case "metrics":
+        await MetricsBenchmark.RunAsync(accounts);
+        break;
+    case "metrics-query":
+        MetricsQueryBenchmark.Run(accounts);
+        break;
+    case "metrics-account":
+        MetricsAccountBenchmark.Run(args.SkipWhile(a => a != "--users").Skip(1).Select(int.Parse).FirstOrDefault(20));
+        break;
     default:
-        Console.WriteLine("scenarios: sweep [--accounts N]");
+        Console.WriteLine("scenarios: sweep | metrics | metrics-query [--accounts N], metrics-account [--users N]");
         break;
 }

@@ -1,5 +1,6 @@
 using CsMetrics.Contracts.Accounts;
 using CsMetrics.Contracts.Index;
+using CsMetrics.Contracts.Metrics;
 using CsMetrics.Grains.Ingest;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -56,6 +57,7 @@ public sealed class Checkpointer(
                     }
                 });
                 await Bounded.ForEachAsync(Enumerable.Range(0, AccountIndex.ShardCount), 16, s => grains.GetGrain<IAccountIndexShard>(s).Checkpoint());
+                await Bounded.ForEachAsync(Enumerable.Range(0, MetricsShards.Count), 16, s => grains.GetGrain<IMetricsShard>(s).Checkpoint());
             }
             catch
             {

@@ -134,6 +134,7 @@ public sealed class OrphanLogAdopter(
                 }
             });
             await Bounded.ForEachAsync(Enumerable.Range(0, AccountIndex.ShardCount), 16, s => grains.GetGrain<IAccountIndexShard>(s).Checkpoint());
+            await Bounded.ForEachAsync(Enumerable.Range(0, Contracts.Metrics.MetricsShards.Count), 16, s => grains.GetGrain<Contracts.Metrics.IMetricsShard>(s).Checkpoint());
             if (short_ == 0)
             {
                 await orphan.DeleteAsync();
