@@ -38,6 +38,8 @@ public static class SiloSetup
         services.AddSingleton<ScorecardRescorer>();
         services.TryAddSingleton<ScorecardRegistry>();
         services.AddSingleton<DirtyAccounts>();
+        services.AddSingleton<DirtyCommentMonths>();
+        services.AddSingleton<Calibration.CalibrationGatherer>();
         services.AddSingleton<AppliedWatermark>();
         services.AddSingleton<IngestReadiness>();
         services.AddSingleton<SignalIngestor>();

@@ -45,6 +45,10 @@ public interface IAccountGrain : IGrainWithStringKey
     [Alias("PreviewScore"), Orleans.Concurrency.ReadOnly]
     Task<ScorePreview> PreviewScore(string proposedScorecardJson);
 
+    /// <summary>What the account showed at the calibration's prediction time, and whether it churned in the window (docs/calibration.md).</summary>
+    [Alias("GetCalibrationPoint"), Orleans.Concurrency.ReadOnly]
+    Task<Calibration.CalibrationPoint> GetCalibrationPoint(Calibration.CalibrationWindow window);
+
     /// <summary>Writes the state if it changed since the last checkpoint.</summary>
     [Alias("Checkpoint")]
     Task Checkpoint();

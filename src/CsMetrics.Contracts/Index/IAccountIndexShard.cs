@@ -79,6 +79,13 @@ public interface IAccountIndexShard : IGrainWithIntegerKey
 
     [Alias("Count"), AlwaysInterleave]
     Task<int> Count();
+
+    /// <summary>
+    /// Up to <paramref name="max"/> account ids, the same ones every time for the same accounts
+    /// (lowest by a hash of the id), so a sample is unbiased by name and stable between requests.
+    /// </summary>
+    [Alias("Sample"), AlwaysInterleave]
+    Task<string[]> Sample(int max);
 }
 
 [GenerateSerializer, Immutable, Alias("csm.SweepResult")]

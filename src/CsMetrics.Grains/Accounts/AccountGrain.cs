@@ -18,7 +18,7 @@ namespace CsMetrics.Grains.Accounts;
 /// memory and rescores on each; state is written by the checkpointer (and on deactivation), the
 /// ingest log covers what happened since. Registry changes and overrides are written at once.
 /// </summary>
-public sealed class AccountGrain : Grain, IAccountGrain
+public sealed partial class AccountGrain : Grain, IAccountGrain
 {
     public const int RecentChangesKept = 20;
     public const int OverrideAuditKept = 100;
@@ -83,6 +83,7 @@ public sealed class AccountGrain : Grain, IAccountGrain
         var card = Card();
         var now = _time.GetUtcNow();
         int accepted = 0, duplicates = 0;
+        bool revenueChanged = false;
         foreach (var signal in batch.Signals)
         {
             if (!_aggregates.Apply(signal, now))
@@ -94,6 +95,12 @@ public sealed class AccountGrain : Grain, IAccountGrain
             CsMetricsTelemetry.SignalsIngested.Add(1, new KeyValuePair<string, object?>("type", SignalNames.Of(signal.Type)));
             Rescore(card, signal, null, now);
             RememberSignal(signal, now);
+            revenueChanged |= signal.Type == SignalType.Revenue;
+            KeepComment(signal);
+        }
+        if (revenueChanged)
+        {
+            ReportChurnsIfChanged(now);
         }
 
         if (duplicates > 0)
@@ -232,6 +239,7 @@ public sealed class AccountGrain : Grain, IAccountGrain
         state.Score = after;
         state.Band = bandAfter;
         state.ScorecardVersion = card.Version;
+        RecordCalibrationDay(card, components, bandAfter, now);
         if (scoreChanged)
         {
             CsMetricsTelemetry.ScoreChanges.Add(1);

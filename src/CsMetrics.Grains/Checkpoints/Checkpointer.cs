@@ -23,6 +23,7 @@ public sealed class Checkpointer(
     IIngestLog log,
     AppliedWatermark watermark,
     DirtyAccounts dirty,
+    DirtyCommentMonths dirtyMonths,
     IGrainFactory grains,
     ILogger<Checkpointer> logger)
 {
@@ -39,6 +40,9 @@ public sealed class Checkpointer(
             {
                 await Bounded.ForEachAsync(ids, 64, id => grains.GetGrain<IAccountGrain>(id).Checkpoint());
                 await Bounded.ForEachAsync(Enumerable.Range(0, AccountIndex.ShardCount), 16, s => grains.GetGrain<IAccountIndexShard>(s).Checkpoint());
+                // Derived stores fed one-way by the accounts: calibration shards (cheap when unchanged) and the months with new comments.
+                await Bounded.ForEachAsync(Enumerable.Range(0, AccountIndex.ShardCount), 16, s => grains.GetGrain<Contracts.Calibration.ICalibrationShard>(s).Checkpoint());
+                await Bounded.ForEachAsync(dirtyMonths.Drain(), 16, m => grains.GetGrain<Contracts.Voc.IVocCommentStore>(m).Checkpoint());
             }
             catch
             {
