@@ -24,14 +24,15 @@ public sealed record CalibrationReport(
 /// showed at the prediction time. With no more accounts than the sample size, every account is
 /// asked and the figures are exact; above it, retained counts are scaled (docs/calibration.md).
 /// </summary>
-public sealed class CalibrationGatherer(IGrainFactory grains, TimeProvider time)
+public sealed class CalibrationGatherer(IGrainFactory grains, TimeProvider time, Microsoft.Extensions.Options.IOptions<CalibrationOptions> options)
 {
     public const int DefaultSampleSize = 5000;
     public const int MaxChurnedListed = 1000;
     private const int Parallelism = 64;
 
-    public async Task<CalibrationReport> GatherAsync(int horizonDays, int sampleSize = DefaultSampleSize)
+    public async Task<CalibrationReport> GatherAsync(int horizonDays, int? sampleSize = null)
     {
+        int sampleMax = Math.Max(1, sampleSize ?? options.Value.SampleSize);
         var watch = Stopwatch.StartNew();
         var now = time.GetUtcNow();
         var from = now.AddDays(-horizonDays);
@@ -40,7 +41,7 @@ public sealed class CalibrationGatherer(IGrainFactory grains, TimeProvider time)
 
         var churnedTask = Task.WhenAll(shards.Select(s => grains.GetGrain<ICalibrationShard>(s).Churned(window)));
         var countTask = Task.WhenAll(shards.Select(s => grains.GetGrain<IAccountIndexShard>(s).Count()));
-        int perShard = (sampleSize + AccountIndex.ShardCount - 1) / AccountIndex.ShardCount;
+        int perShard = (sampleMax + AccountIndex.ShardCount - 1) / AccountIndex.ShardCount;
         var sampleTask = Task.WhenAll(shards.Select(s => grains.GetGrain<IAccountIndexShard>(s).Sample(perShard)));
         var churned = (await churnedTask).SelectMany(c => c).OrderBy(c => c.ChurnedAt).ThenBy(c => c.AccountId, StringComparer.Ordinal).ToArray();
         int indexed = (await countTask).Sum();
