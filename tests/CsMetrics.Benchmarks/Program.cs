@@ -1,6 +1,6 @@
 using CsMetrics.Benchmarks;
 
-// dotnet run -c Release --project tests/CsMetrics.Benchmarks -- sweep [--accounts 100000]
+// dotnet run -c Release --project tests/CsMetrics.Benchmarks -- sweep|calibration [--accounts 100000]
 string scenario = args.FirstOrDefault() ?? "help";
 int accounts = args.SkipWhile(a => a != "--accounts").Skip(1).Select(int.Parse).FirstOrDefault(100_000);
 
@@ -9,7 +9,10 @@ switch (scenario)
     case "sweep":
         await SweepBenchmark.RunAsync(accounts);
         break;
+    case "calibration":
+        await CalibrationBenchmark.RunAsync(accounts);
+        break;
     default:
-        Console.WriteLine("scenarios: sweep [--accounts N]");
+        Console.WriteLine("scenarios: sweep [--accounts N], calibration [--accounts N]");
         break;
 }

@@ -1,4 +1,4 @@
-// CsMetrics dashboard: key prompt, hash routing (#/watchlist/<id>, #/account/<id>), the live
+// CsMetrics dashboard: key prompt, hash routing (#/watchlist/<id>, #/account/<id>, #/metrics), the live
 // connection indicator. Plain ES modules, no build step; see js/ for the screens.
 
 import { getJson, getKey, setKey, clearKey, onUnauthorized, ApiError } from "./js/api.js";
@@ -6,6 +6,7 @@ import { h, replace } from "./js/dom.js";
 import { LiveConnection, State } from "./js/live.js";
 import { showWatchlist } from "./js/watchlist.js";
 import { showAccount } from "./js/account.js";
+import { showMetrics } from "./js/metrics.js";
 import { timeAgo } from "./js/format.js";
 
 const DEFAULT_ROUTE = "#/watchlist/at-risk";
@@ -150,6 +151,7 @@ function rememberWatchlist(def) {
 }
 
 function parseRoute(hash) {
+  if (hash === "#/metrics") return { kind: "metrics", id: null };
   const m = /^#\/(watchlist|account)\/(.+)$/.exec(hash);
   if (!m) return null;
   try {
@@ -182,6 +184,9 @@ function route(moveFocus) {
       rememberWatchlist(def);
       document.title = `${def.name ?? def.id} · CsMetrics`;
     });
+  } else if (target.kind === "metrics") {
+    document.title = "Metrics · CsMetrics";
+    disposeView = showMetrics(main);
   } else {
     document.title = "Account · CsMetrics";
     disposeView = showAccount(main, target.id, lastWatchlist());
