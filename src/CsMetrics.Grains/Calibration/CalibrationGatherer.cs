@@ -40,12 +40,11 @@ public sealed class CalibrationGatherer(IGrainFactory grains, TimeProvider time,
         var shards = Enumerable.Range(0, AccountIndex.ShardCount).ToArray();
 
         var churnedTask = Task.WhenAll(shards.Select(s => grains.GetGrain<ICalibrationShard>(s).Churned(window)));
-        var countTask = Task.WhenAll(shards.Select(s => grains.GetGrain<IAccountIndexShard>(s).Count()));
-        int perShard = (sampleMax + AccountIndex.ShardCount - 1) / AccountIndex.ShardCount;
-        var sampleTask = Task.WhenAll(shards.Select(s => grains.GetGrain<IAccountIndexShard>(s).Sample(perShard)));
+        int indexed = (await Task.WhenAll(shards.Select(s => grains.GetGrain<IAccountIndexShard>(s).Count()))).Sum();
+        // Shards are not equally full: a portfolio within the sample size is asked whole, not per-shard capped.
+        int perShard = indexed <= sampleMax ? int.MaxValue : (sampleMax + AccountIndex.ShardCount - 1) / AccountIndex.ShardCount;
+        var sample = (await Task.WhenAll(shards.Select(s => grains.GetGrain<IAccountIndexShard>(s).Sample(perShard)))).SelectMany(s => s).ToArray();
         var churned = (await churnedTask).SelectMany(c => c).OrderBy(c => c.ChurnedAt).ThenBy(c => c.AccountId, StringComparer.Ordinal).ToArray();
-        int indexed = (await countTask).Sum();
-        var sample = (await sampleTask).SelectMany(s => s).ToArray();
 
         var churnedIds = churned.Select(c => c.AccountId).ToHashSet(StringComparer.Ordinal);
         var points = new List<CalibrationPoint>(sample.Length);
