@@ -258,12 +258,18 @@ function calibrationPanel(result, days) {
     h("th", { scope: "row" }, fmt.capitalize(k.name)),
     h("td", { class: "numeric" }, isNumber(k.auc) ? k.auc.toFixed(2) : "—"),
     h("td", null, verdict(k.auc))));
+  const plural = (n, one, many) => `${fmt.integer(n)} ${n === 1 ? one : many}`;
+  const sentences = [
+    `${plural(c.churned, "account", "accounts")} churned in the last ${days} days; ${fmt.integer(c.retained)} retained${c.sampled ? " (sampled)" : ""}.`,
+    isNumber(c.red?.recall) || isNumber(c.red?.precision)
+      ? `Red ${days} days ago caught ${formatValue(c.red?.recall, "rate")} of the churns (recall); ${formatValue(c.red?.precision, "rate")} of red accounts churned (precision).`
+      : `No band was recorded ${days} days ago for these accounts, so red cannot be judged as a predictor yet.`,
+    isNumber(c.greenShare) ? `${formatValue(c.greenShare, "rate")} of churned accounts were green 30 days before.` : null,
+  ];
   return panel("Is the health score right?", "calibration",
-    h("p", { class: "calibration-summary" },
-      `${fmt.integer(c.churned)} accounts churned in the last ${days} days; ${fmt.integer(c.retained)} retained${c.sampled ? " (sampled)" : ""}. `,
-      `Red ${days} days ago caught ${formatValue(c.red?.recall, "rate")} of the churns (recall) and `,
-      `${formatValue(c.red?.precision, "rate")} of red accounts churned (precision). `,
-      `${formatValue(c.greenShare, "rate")} of churned accounts were green 30 days before.`),
+    h("p", { class: "calibration-summary" }, sentences.filter(Boolean).join(" ")),
     table("calibration-bands", ["Band before churn", "Red", "Yellow", "Green", "Unknown"], bandRows),
-    table("calibration-components", ["Component", "AUC", ""], componentRows));
+    componentRows.length > 0
+      ? table("calibration-components", ["Component", "AUC", ""], componentRows)
+      : h("p", { class: "muted" }, "No component scores were recorded at the prediction time yet."));
 }
