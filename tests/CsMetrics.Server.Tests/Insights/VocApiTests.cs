@@ -172,6 +172,25 @@ public sealed class VocApiTests(InsightsServerFixture server)
         await server.Admin.PutAsJsonAsync("/api/v1/voc/themes", new { themes = DefaultThemes() });
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("null")]
+    [InlineData("[]")]
+    [InlineData("{\"themes\": \"price\"}")]
+    [InlineData("{\"themes\": [null]}")]
+    [InlineData("{\"themes\": [{\"name\": \"a\"}]}")]
+    [InlineData("{\"themes\": [{\"name\": \"a\", \"keywords\": [null]}]}")]
+    [InlineData("{\"themes\": [{\"name\": \"a\", \"keywords\": [\"x\u0000\"]}]}")]
+    [InlineData("{\"themes\": [{\"name\": 5, \"keywords\": [\"x\"]}]}")]
+    [InlineData("{\"themes\": [{\"name\": \"a\", \"keywords\": [\"x\"]}]")]
+    public async Task Malformed_theme_documents_are_refused_with_400_and_change_nothing(string body)
+    {
+        var before = (await server.Admin.GetOkAsync("/api/v1/voc/themes"))["version"]!.GetValue<int>();
+        using var response = await server.Admin.PutAsync("/api/v1/voc/themes", TimeApi.Json(body));
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{body}: expected 400, got {(int)response.StatusCode}");
+        Assert.Equal(before, (await server.Admin.GetOkAsync("/api/v1/voc/themes"))["version"]!.GetValue<int>());
+    }
+
     /// <summary>The defaults as docs/voc.md lists them (the tests of this class put them back, whatever ran before).</summary>
     private static object[] DefaultThemes() =>
         CsMetrics.Grains.Voc.VocThemesGrain.Defaults.Select(t => (object)new { name = t.Name, keywords = t.Keywords }).ToArray();
