@@ -18,7 +18,8 @@ namespace CsMetrics.Benchmarks;
 /// </summary>
 public static class CalibrationBenchmark
 {
-    private static int FreePort()
+    /// <summary>A free loopback port: other benchmarks may be running on this machine.</summary>
+    public static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
@@ -33,7 +34,6 @@ public static class CalibrationBenchmark
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.UseOrleans(silo =>
         {
-            // Free ports: other benchmarks may be running on this machine.
             silo.UseLocalhostClustering(FreePort(), FreePort());
             silo.AddMemoryGrainStorage(StorageNames.Accounts);
             silo.AddMemoryGrainStorage(StorageNames.Index);

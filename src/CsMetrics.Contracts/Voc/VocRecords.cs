@@ -51,12 +51,13 @@ public interface IVocCommentStore : IGrainWithStringKey
     [Alias("Add"), Orleans.Concurrency.OneWay]
     Task Add(VocComment comment);
 
-    [Alias("Count"), Orleans.Concurrency.AlwaysInterleave]
-    Task<VocCounts> Count(VocThemeDefinition[] themes, VocFilter filter);
+    /// <remarks>Each comment's themes are matched once per <see cref="VocThemeSet.Version"/> and kept in memory.</remarks>
+    [Alias("Count")]
+    Task<VocCounts> Count(VocThemeSet themes, VocFilter filter);
 
     /// <summary>The newest <paramref name="take"/> comments of <paramref name="theme"/> that pass the filter, and how many pass in all.</summary>
-    [Alias("Comments"), Orleans.Concurrency.AlwaysInterleave]
-    Task<VocCommentPage> Comments(VocThemeDefinition[] themes, string theme, VocFilter filter, int take);
+    [Alias("Comments")]
+    Task<VocCommentPage> Comments(VocThemeSet themes, string theme, VocFilter filter, int take);
 
     [Alias("Checkpoint")]
     Task Checkpoint();

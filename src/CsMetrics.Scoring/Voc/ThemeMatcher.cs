@@ -14,30 +14,41 @@ public sealed class ThemeMatcher
 {
     public const string Other = "other";
 
-    private readonly (string Name, string[][] Keywords)[] _themes;
+    /// <summary>Per theme: its one-word keywords as a set (one lookup per comment word) and its phrases.</summary>
+    private readonly (string Name, HashSet<string> Words, string[][] Phrases)[] _themes;
 
     public ThemeMatcher(IReadOnlyList<VocTheme> themes)
     {
-        _themes = new (string, string[][])[themes.Count];
+        _themes = new (string, HashSet<string>, string[][])[themes.Count];
         for (int i = 0; i < themes.Count; i++)
         {
-            _themes[i] = (themes[i].Name, themes[i].Keywords.Select(k => Words(k).ToArray()).Where(w => w.Length > 0).ToArray());
+            var keywords = themes[i].Keywords.Select(k => Words(k).ToArray()).Where(w => w.Length > 0).ToArray();
+            _themes[i] = (
+                themes[i].Name,
+                keywords.Where(k => k.Length == 1).Select(k => k[0]).ToHashSet(StringComparer.Ordinal),
+                keywords.Where(k => k.Length > 1).ToArray());
         }
     }
 
     /// <summary>The names of the themes the comment belongs to, in configured order; [<see cref="Other"/>] when none.</summary>
     public IReadOnlyList<string> Match(string comment)
     {
+        var matched = MatchIndexes(comment).Select(i => _themes[i].Name).ToList();
+        return matched.Count > 0 ? matched : [Other];
+    }
+
+    /// <summary>The positions (in configured order) of the themes the comment belongs to; empty when none.</summary>
+    public IEnumerable<int> MatchIndexes(string comment)
+    {
         var words = Words(comment).ToArray();
-        var matched = new List<string>(2);
-        foreach (var (name, keywords) in _themes)
+        for (int i = 0; i < _themes.Length; i++)
         {
-            if (keywords.Any(k => ContainsRun(words, k)))
+            var (_, single, phrases) = _themes[i];
+            if (words.Any(single.Contains) || phrases.Any(p => ContainsRun(words, p)))
             {
-                matched.Add(name);
+                yield return i;
             }
         }
-        return matched.Count > 0 ? matched : [Other];
     }
 
     /// <summary>Whether the comment is in <paramref name="theme"/> (<see cref="Other"/>: in no configured theme).</summary>

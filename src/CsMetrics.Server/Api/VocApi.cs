@@ -20,6 +20,7 @@ public sealed record VocCommentsResponse(string Theme, string? Category, DateTim
 /// <summary>Voice of the customer: NPS comments grouped into configurable keyword themes (docs/voc.md).</summary>
 public static partial class VocApi
 {
+    /// <summary>At most 50 (a store keeps each comment's themes as a 64-bit mask, one bit kept for "other").</summary>
     public const int MaxThemes = 50;
     public const int MaxKeywords = 100;
     public const int MaxKeywordLength = 60;
@@ -104,7 +105,7 @@ public static partial class VocApi
         var themes = await grains.GetGrain<IVocThemes>(0).Get();
         var filter = new VocFilter(start, end, segment, user.OwnerRestriction(), null);
         var months = await Task.WhenAll(VocMonths.Between(start, end)
-            .Select(m => grains.GetGrain<IVocCommentStore>(m).Count(themes.Themes, filter)));
+            .Select(m => grains.GetGrain<IVocCommentStore>(m).Count(themes, filter)));
         // Configured order, "other" last.
         var order = themes.Themes.Select(t => t.Name).Append(ThemeMatcher.Other).ToArray();
         var rows = order.Select(name =>
@@ -148,7 +149,7 @@ public static partial class VocApi
         var filter = new VocFilter(start, end, segment, user.OwnerRestriction(), category);
         // Each month returns its newest offset+limit; merging those gives the page.
         var pages = await Task.WhenAll(VocMonths.Between(start, end)
-            .Select(m => grains.GetGrain<IVocCommentStore>(m).Comments(themes.Themes, theme, filter, skip + take)));
+            .Select(m => grains.GetGrain<IVocCommentStore>(m).Comments(themes, theme, filter, skip + take)));
         var comments = pages.SelectMany(p => p.Comments)
             .OrderByDescending(c => c.At).ThenBy(c => c.SignalId, StringComparer.Ordinal)
             .Skip(skip).Take(take)

@@ -29,7 +29,7 @@ public sealed class VocCommentStoreTests(TimeClusterFixture fixture)
 
         var store = fixture.Client.GetGrain<IVocCommentStore>("2019-02");
         var all = new VocFilter(at.AddDays(-1), at.AddDays(14), null, null, null);
-        var themes = VocThemesGrain.Defaults;
+        var themes = new VocThemeSet(0, VocThemesGrain.Defaults);
         var counts = await Cluster.Poll.Until(() => store.Count(themes, all), c => c.Comments == 2);
         Assert.Equal(2, counts.Comments);
         // "Too expensive" (detractor) → price; "Setup was slow" (passive) → onboarding and performance.
