@@ -23,6 +23,7 @@ api.MapWatchlistsApi();
 api.MapPlaybooksApi();
 api.MapKeysApi();
 api.MapIntegrationsApi();
+api.MapMetricsApi();
 
 app.Run();
 

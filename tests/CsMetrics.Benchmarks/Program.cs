@@ -1,6 +1,6 @@
 using CsMetrics.Benchmarks;
 
-// dotnet run -c Release --project tests/CsMetrics.Benchmarks -- sweep|calibration [--accounts 100000] | voc [--accounts = comments, 50000]
+// dotnet run -c Release --project tests/CsMetrics.Benchmarks -- sweep|metrics|metrics-query|calibration [--accounts 100000] | voc [--accounts = comments, 50000]
 string scenario = args.FirstOrDefault() ?? "help";
 int accounts = args.SkipWhile(a => a != "--accounts").Skip(1).Select(int.Parse).FirstOrDefault(100_000);
 
@@ -9,6 +9,15 @@ switch (scenario)
     case "sweep":
         await SweepBenchmark.RunAsync(accounts);
         break;
+    case "metrics":
+        await MetricsBenchmark.RunAsync(accounts);
+        break;
+    case "metrics-query":
+        MetricsQueryBenchmark.Run(accounts);
+        break;
+    case "metrics-account":
+        MetricsAccountBenchmark.Run(args.SkipWhile(a => a != "--users").Skip(1).Select(int.Parse).FirstOrDefault(20));
+        break;
     case "calibration":
         await CalibrationBenchmark.RunAsync(accounts);
         break;
@@ -16,6 +25,6 @@ switch (scenario)
         await VocBenchmark.RunAsync(Math.Min(accounts, CsMetrics.Grains.Voc.VocCommentStoreGrain.MaxComments));
         break;
     default:
-        Console.WriteLine("scenarios: sweep [--accounts N], calibration [--accounts N], voc [--accounts comments]");
+        Console.WriteLine("scenarios: sweep | metrics | metrics-query | calibration [--accounts N], metrics-account [--users N], voc [--accounts comments]");
         break;
 }

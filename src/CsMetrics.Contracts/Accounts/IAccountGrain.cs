@@ -45,6 +45,13 @@ public interface IAccountGrain : IGrainWithStringKey
     [Alias("PreviewScore"), Orleans.Concurrency.ReadOnly]
     Task<ScorePreview> PreviewScore(string proposedScorecardJson);
 
+    /// <summary>
+    /// This account's metric facts summed over days [fromDay, toDay] (DateOnly day numbers, both
+    /// inclusive), as the scoring library's PeriodFacts JSON; empty for an unknown account.
+    /// </summary>
+    [Alias("GetMetricFacts"), Orleans.Concurrency.ReadOnly]
+    Task<byte[]> GetMetricFacts(int fromDay, int toDay);
+
     /// <summary>What the account showed at the calibration's prediction time, and whether it churned in the window (docs/calibration.md).</summary>
     [Alias("GetCalibrationPoint"), Orleans.Concurrency.ReadOnly]
     Task<Calibration.CalibrationPoint> GetCalibrationPoint(Calibration.CalibrationWindow window);

@@ -36,6 +36,11 @@ public struct SignalSurrogate
     [Id(14)] public string? RespondentId;
     [Id(15)] public string? Comment;
     [Id(16)] public decimal Mrr;
+    [Id(17)] public TouchpointKind TouchpointKind;
+    [Id(18)] public string? By;
+    [Id(19)] public string? Note;
+    [Id(20)] public string? ArticleId;
+    [Id(21)] public SelfServiceAction SelfServiceAction;
 }
 
 [RegisterConverter]
@@ -60,6 +65,11 @@ public sealed class SignalSurrogateConverter : IConverter<Signal, SignalSurrogat
         RespondentId = s.RespondentId,
         Comment = s.Comment,
         Mrr = s.Mrr,
+        TouchpointKind = s.TouchpointKind,
+        By = s.By,
+        Note = s.Note,
+        ArticleId = s.ArticleId,
+        SelfServiceAction = s.SelfServiceAction,
     };
 
     public SignalSurrogate ConvertToSurrogate(in Signal v) => new()
@@ -81,5 +91,10 @@ public sealed class SignalSurrogateConverter : IConverter<Signal, SignalSurrogat
         RespondentId = v.RespondentId,
         Comment = v.Comment,
         Mrr = v.Mrr,
+        TouchpointKind = v.TouchpointKind,
+        By = v.By,
+        Note = v.Note,
+        ArticleId = v.ArticleId,
+        SelfServiceAction = v.SelfServiceAction,
     };
 }

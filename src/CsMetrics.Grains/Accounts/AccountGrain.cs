@@ -1,11 +1,13 @@
 using CsMetrics.Contracts.Accounts;
 using CsMetrics.Contracts.Index;
+using CsMetrics.Contracts.Metrics;
 using CsMetrics.Contracts.Signals;
 using CsMetrics.Grains.Checkpoints;
 using CsMetrics.Grains.Scorecards;
 using CsMetrics.Grains.Telemetry;
 using CsMetrics.Scoring.Aggregates;
 using CsMetrics.Scoring.Health;
+using CsMetrics.Scoring.Metrics;
 using CsMetrics.Scoring.Scorecards;
 using CsMetrics.Scoring.Signals;
 using Microsoft.Extensions.Logging;
@@ -35,6 +37,26 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
     private ComponentScore[] _scratch = [];
     private bool _dirtyState;
     private IndexEntry? _lastReported;
+    /// <summary>
+    /// The metric facts the shard holds for this account, and under which (segment, owner), taken
+    /// just before a change and dropped after publishing: 100k accounts must not each keep a copy.
+    /// </summary>
+    private Dictionary<FactKey, decimal>? _sentFacts;
+    private (string Segment, string Owner) _sentGroup;
+    /// <summary>Facts in the last build: a big account coalesces its publishes (see <see cref="CoalesceFactsAbove"/>).</summary>
+    private int _lastFactCount;
+    private IGrainTimer? _publishTimer;
+    private bool _publishScheduled;
+
+    /// <summary>
+    /// An account with more facts than this (years of daily usage by many users: a build takes
+    /// milliseconds) publishes at most once per <see cref="PublishCoalesceWindow"/> instead of
+    /// after every batch; it also publishes before every checkpoint and on deactivation, so the
+    /// shards are never behind what the account has saved. By fact count, not by timing, so it
+    /// is deterministic.
+    /// </summary>
+    public const int CoalesceFactsAbove = 5_000;
+    public static readonly TimeSpan PublishCoalesceWindow = TimeSpan.FromSeconds(1);
 
     public AccountGrain(
         [PersistentState("account", StorageNames.Accounts)] IPersistentState<AccountGrainState> state,
@@ -69,6 +91,10 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         CsMetricsTelemetry.AccountDeactivated();
+        if (_publishScheduled)
+        {
+            await PublishMetricFacts();
+        }
         if (_dirtyState)
         {
             await WriteAsync();
@@ -82,6 +108,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         await _scorecards.EnsureVersionAsync(GrainFactory, _state.State.ScorecardVersion);
         var card = Card();
         var now = _time.GetUtcNow();
+        EnsureSentFacts();
         int accepted = 0, duplicates = 0;
         bool revenueChanged = false;
         foreach (var signal in batch.Signals)
@@ -113,6 +140,18 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         {
             MarkDirty();
             await ReportToIndex();
+        }
+        if (accepted > 0 && _lastFactCount > CoalesceFactsAbove)
+        {
+            SchedulePublish();
+        }
+        else if (accepted > 0)
+        {
+            await PublishMetricFacts();
+        }
+        else if (!_publishScheduled)
+        {
+            _sentFacts = null; // nothing changed: nothing to publish, nothing to keep
         }
         return new ApplyResult(accepted, duplicates);
     }
@@ -382,6 +421,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
 
     public async Task<AccountView> Register(AccountProfile profile)
     {
+        EnsureSentFacts();
         _state.State.Profile = profile;
         // Seats feed engagement: rescore so the registry change shows at once.
         if (_aggregates.LastSignalAt is not null)
@@ -391,14 +431,94 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         // Report first: the write then also persists the revision just reported, so a
         // reactivated grain never reuses it (the shard would drop that report as stale).
         await ReportToIndex();
+        // Seats, renewal date, segment and owner all shape the account's portfolio facts.
+        await PublishMetricFacts();
         await WriteAsync();
         return BuildView();
     }
 
     public Task<AccountView?> GetView() => Task.FromResult(Exists ? BuildView() : null);
 
+    public Task<byte[]> GetMetricFacts(int fromDay, int toDay)
+    {
+        var p = _state.State.Profile;
+        return Task.FromResult(Exists
+            ? _aggregates.PeriodFacts(fromDay, toDay, p?.Seats ?? 0, p?.RenewalDate, p?.Segment).ToBytes()
+            : []);
+    }
+
+    private (string Segment, string Owner) MetricsGroup() => (_state.State.Profile?.Segment ?? "", _state.State.Profile?.Owner ?? "");
+
+    private Dictionary<FactKey, decimal> CurrentFacts()
+    {
+        var p = _state.State.Profile;
+        return MetricFacts.Build(_aggregates, p?.Seats ?? 0, p?.RenewalDate);
+    }
+
+    /// <summary>
+    /// What the shard holds for this account, taken before anything changes: the facts of the
+    /// current state (every change is published), or nothing if it never published.
+    /// </summary>
+    private void EnsureSentFacts()
+    {
+        if (_sentFacts is not null)
+        {
+            return;
+        }
+        _sentFacts = _state.State.MetricsPublished ? CurrentFacts() : [];
+        _lastFactCount = _sentFacts.Count;
+        _sentGroup = MetricsGroup();
+    }
+
+    /// <summary>
+    /// Sends the shard the difference between the account's facts now and what it sent before:
+    /// a late signal that rewrites an earlier movement corrects the portfolio by exactly that.
+    /// </summary>
+    private void SchedulePublish()
+    {
+        if (_publishScheduled)
+        {
+            return; // the baseline taken before the first of these batches still holds
+        }
+        _publishScheduled = true;
+        _publishTimer ??= this.RegisterGrainTimer(_ => _publishScheduled ? PublishMetricFacts() : Task.CompletedTask,
+            new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan));
+        _publishTimer.Change(PublishCoalesceWindow, Timeout.InfiniteTimeSpan);
+    }
+
+    private async Task PublishMetricFacts()
+    {
+        _publishScheduled = false;
+        var current = CurrentFacts();
+        _lastFactCount = current.Count;
+        var group = MetricsGroup();
+        var shard = GrainFactory.GetGrain<IMetricsShard>(MetricsShards.ShardOf(AccountId));
+        if (group == _sentGroup)
+        {
+            var delta = MetricFacts.Diff(_sentFacts!, current);
+            if (delta.Count > 0)
+            {
+                await shard.Add(group.Segment, group.Owner, MetricFacts.Encode(delta));
+            }
+        }
+        else
+        {
+            await shard.Move(_sentGroup.Segment, _sentGroup.Owner, MetricFacts.Encode(_sentFacts!), group.Segment, group.Owner, MetricFacts.Encode(current));
+        }
+        _sentFacts = null;
+        if (!_state.State.MetricsPublished)
+        {
+            _state.State.MetricsPublished = true;
+            MarkDirty();
+        }
+    }
+
     public async Task Checkpoint()
     {
+        if (_publishScheduled)
+        {
+            await PublishMetricFacts();
+        }
         if (_dirtyState)
         {
             await WriteAsync();

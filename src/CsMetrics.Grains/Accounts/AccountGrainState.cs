@@ -31,6 +31,8 @@ public sealed class AccountGrainState
     [Id(14)] public List<OverrideAudit> OverrideAudit { get; set; } = [];
     /// <summary>The latest applied signals, newest last (for the account page).</summary>
     [Id(15)] public List<SignalSummary> RecentSignals { get; set; } = [];
+    /// <summary>The account's metric facts have been sent to its metrics shard (state from before the catalog has not).</summary>
+    [Id(16)] public bool MetricsPublished { get; set; }
 
     // Calibration (docs/calibration.md). Ids from 40 leave room for other state without renumbering.
     /// <summary>Band and component scores at the end of each day they changed (oldest first), for calibration.</summary>

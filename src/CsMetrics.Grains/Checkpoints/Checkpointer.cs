@@ -1,5 +1,6 @@
 using CsMetrics.Contracts.Accounts;
 using CsMetrics.Contracts.Index;
+using CsMetrics.Contracts.Metrics;
 using CsMetrics.Grains.Ingest;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -40,6 +41,7 @@ public sealed class Checkpointer(
             {
                 await Bounded.ForEachAsync(ids, 64, id => grains.GetGrain<IAccountGrain>(id).Checkpoint());
                 await Bounded.ForEachAsync(Enumerable.Range(0, AccountIndex.ShardCount), 16, s => grains.GetGrain<IAccountIndexShard>(s).Checkpoint());
+                await Bounded.ForEachAsync(Enumerable.Range(0, MetricsShards.Count), 16, s => grains.GetGrain<IMetricsShard>(s).Checkpoint());
                 // Derived stores fed one-way by the accounts: calibration shards (cheap when unchanged) and the months with new comments.
                 await Bounded.ForEachAsync(Enumerable.Range(0, AccountIndex.ShardCount), 16, s => grains.GetGrain<Contracts.Calibration.ICalibrationShard>(s).Checkpoint());
                 await Bounded.ForEachAsync(dirtyMonths.Drain(), 16, m => grains.GetGrain<Contracts.Voc.IVocCommentStore>(m).Checkpoint());

@@ -9,7 +9,8 @@ namespace CsMetrics.Grains.Ingest;
 /// </summary>
 public static class SignalCodec
 {
-    private const byte Version = 1;
+    /// <summary>Version 2 added touchpoint and selfservice signals; version 1 records (the four original types) read unchanged.</summary>
+    private const byte Version = 2;
 
     public static byte[] Encode(IReadOnlyList<Signal> signals)
     {
@@ -31,7 +32,7 @@ public static class SignalCodec
         using var ms = new MemoryStream(payload.ToArray(), writable: false);
         using var r = new BinaryReader(ms, System.Text.Encoding.UTF8);
         byte version = r.ReadByte();
-        if (version != Version)
+        if (version is not (1 or Version))
         {
             throw new InvalidDataException($"Unknown ingest log record version {version}.");
         }
@@ -78,6 +79,16 @@ public static class SignalCodec
             case SignalType.Revenue:
                 w.Write(s.Mrr);
                 break;
+            case SignalType.Touchpoint:
+                w.Write((byte)s.TouchpointKind);
+                WriteOpt(w, s.By);
+                WriteOpt(w, s.Note);
+                break;
+            case SignalType.SelfService:
+                WriteOpt(w, s.UserId);
+                WriteOpt(w, s.ArticleId);
+                w.Write((byte)s.SelfServiceAction);
+                break;
         }
     }
 
@@ -117,6 +128,18 @@ public static class SignalCodec
                 {
                     Id = id, AccountId = account, Type = type, Timestamp = timestamp,
                     SurveyKind = (SurveyKind)r.ReadByte(), SurveyScore = r.ReadInt32(), RespondentId = ReadOpt(r), Comment = ReadOpt(r),
+                };
+            case SignalType.Touchpoint:
+                return new Signal
+                {
+                    Id = id, AccountId = account, Type = type, Timestamp = timestamp,
+                    TouchpointKind = (TouchpointKind)r.ReadByte(), By = ReadOpt(r), Note = ReadOpt(r),
+                };
+            case SignalType.SelfService:
+                return new Signal
+                {
+                    Id = id, AccountId = account, Type = type, Timestamp = timestamp,
+                    UserId = ReadOpt(r), ArticleId = ReadOpt(r), SelfServiceAction = (SelfServiceAction)r.ReadByte(),
                 };
             default:
                 return new Signal { Id = id, AccountId = account, Type = type, Timestamp = timestamp, Mrr = r.ReadDecimal() };

@@ -7,7 +7,8 @@ namespace CsMetrics.Scoring.Aggregates;
 /// </summary>
 public sealed partial class AccountAggregates
 {
-    private const byte FormatVersion = 1;
+    /// <summary>Version 2 added the two new signal types' counts and the metrics history; version 1 still reads (with an empty history).</summary>
+    private const byte FormatVersion = 2;
 
     public byte[] ToBytes()
     {
@@ -114,12 +115,13 @@ public sealed partial class AccountAggregates
             w.Write(p.Ticks);
             w.Write(p.Mrr);
         }
+        History.Write(w);
     }
 
     public static AccountAggregates ReadFrom(BinaryReader r)
     {
         byte version = r.ReadByte();
-        if (version != FormatVersion)
+        if (version is not (1 or FormatVersion))
         {
             throw new InvalidDataException($"Unknown account aggregates format {version}.");
         }
@@ -129,7 +131,7 @@ public sealed partial class AccountAggregates
             LastUsageDay = r.ReadInt32(),
             LastSignalTicks = r.ReadInt64(),
         };
-        for (int i = 0; i < a.Counts.Length; i++)
+        for (int i = 0; i < (version == 1 ? 4 : a.Counts.Length); i++)
         {
             a.Counts[i] = r.ReadInt64();
         }
@@ -216,6 +218,10 @@ public sealed partial class AccountAggregates
         for (int i = 0; i < points; i++)
         {
             a.Mrr.Add(new MrrPoint(r.ReadInt64(), r.ReadDecimal()));
+        }
+        if (version >= 2)
+        {
+            a.History.Read(r);
         }
         return a;
     }

@@ -1,3 +1,4 @@
+using CsMetrics.Scoring.Metrics;
 using CsMetrics.Scoring.Scorecards;
 using CsMetrics.Scoring.Signals;
 
@@ -21,7 +22,9 @@ public sealed partial class AccountAggregates
     internal readonly FirstResponseSamples FirstResponses = new();
     internal readonly Dictionary<string, NpsAnswer> NpsByRespondent = new(StringComparer.Ordinal);
     internal readonly List<MrrPoint> Mrr = [];
-    internal readonly long[] Counts = new long[4];
+    internal readonly long[] Counts = new long[6];
+    /// <summary>The long memory behind the metrics catalog (any past period, out-of-order safe).</summary>
+    internal readonly AccountHistory History = new();
 
     /// <summary>The newest event day seen: it anchors the daily ring.</summary>
     internal int NewestDay;
@@ -76,6 +79,7 @@ public sealed partial class AccountAggregates
             LastSignalTicks = ticks;
         }
         Counts[(int)signal.Type]++;
+        History.Apply(signal, ticks, day);
 
         switch (signal.Type)
         {
@@ -555,6 +559,22 @@ public sealed partial class AccountAggregates
                 value = Window.Sum(start, end, static b => b.CesSum) / (double)answers;
                 return true;
             }
+
+            case Metric.DaysSinceLastTouchpoint:
+                if (History.LastTouchpointDay(end) is not { } lastTouch)
+                {
+                    return false;
+                }
+                value = Math.Max(0, today - lastTouch);
+                return true;
+
+            case Metric.TouchpointsPerMonth:
+                if (!HasData(SignalType.Touchpoint))
+                {
+                    return false;
+                }
+                value = History.TouchpointsBetween(start, end) * (MetricsCalculator.DaysPerMonth / windowDays);
+                return true;
 
             case Metric.MrrChangePct:
             {

@@ -27,6 +27,8 @@ public static class ChangeReason
         SignalType.Ticket => $"{SignalNames.Of(s.Priority)} ticket {s.TicketId} {SignalNames.Of(s.TicketStatus).Replace('_', ' ')}",
         SignalType.Survey => $"{SignalNames.Of(s.SurveyKind).ToUpperInvariant()} answer {s.SurveyScore}",
         SignalType.Revenue => s.Mrr == 0 ? "MRR went to 0 (churned)" : $"MRR now {s.Mrr:0.##}",
+        SignalType.Touchpoint => $"{SignalNames.Of(s.TouchpointKind)} touchpoint",
+        SignalType.SelfService => $"help article {SignalNames.Of(s.SelfServiceAction).Replace('_', ' ')}",
         _ => "signal",
     };
 

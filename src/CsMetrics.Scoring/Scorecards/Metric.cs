@@ -29,6 +29,10 @@ public enum Metric : byte
     CesMean,
     /// <summary>MRR change in percent over the window (−100 = churned).</summary>
     MrrChangePct,
+    /// <summary>Days since the latest touchpoint (a relationship measure).</summary>
+    DaysSinceLastTouchpoint,
+    /// <summary>Touchpoints in the window, scaled to a month (30.4375 days).</summary>
+    TouchpointsPerMonth,
 }
 
 public static class MetricInfo
@@ -49,6 +53,8 @@ public static class MetricInfo
         ["csat_positive_rate"] = Metric.CsatPositiveRate,
         ["ces_mean"] = Metric.CesMean,
         ["mrr_change_pct"] = Metric.MrrChangePct,
+        ["days_since_last_touchpoint"] = Metric.DaysSinceLastTouchpoint,
+        ["touchpoints_per_month"] = Metric.TouchpointsPerMonth,
     };
 
     public static string NameOf(Metric m)
@@ -69,6 +75,7 @@ public static class MetricInfo
         Metric.ActiveUsersPerSeat or Metric.UsageTrend or Metric.DaysSinceLastUsage or Metric.KeyFeaturesUsed => SignalType.Usage,
         Metric.OpenTicketsWeighted or Metric.UrgentTicketsOpen or Metric.FirstResponseMedianHours or Metric.ReopenRate => SignalType.Ticket,
         Metric.Nps or Metric.CsatPositiveRate or Metric.CesMean => SignalType.Survey,
+        Metric.DaysSinceLastTouchpoint or Metric.TouchpointsPerMonth => SignalType.Touchpoint,
         _ => SignalType.Revenue,
     };
 
@@ -77,6 +84,7 @@ public static class MetricInfo
         Metric.ActiveUsersPerSeat => 7,
         Metric.UsageTrend => 35,
         Metric.KeyFeaturesUsed => 30,
+        Metric.TouchpointsPerMonth => 90,
         Metric.FirstResponseMedianHours or Metric.ReopenRate or Metric.CsatPositiveRate or Metric.CesMean or Metric.MrrChangePct => 90,
         _ => 0,
     };

@@ -1,12 +1,17 @@
 namespace CsMetrics.Scoring.Signals;
 
-public enum SignalType : byte { Usage = 0, Ticket = 1, Survey = 2, Revenue = 3 }
+public enum SignalType : byte { Usage = 0, Ticket = 1, Survey = 2, Revenue = 3, Touchpoint = 4, SelfService = 5 }
 
 public enum TicketStatus : byte { Opened = 0, FirstResponse = 1, Solved = 2, Reopened = 3, Closed = 4 }
 
 public enum TicketPriority : byte { Low = 0, Normal = 1, High = 2, Urgent = 3 }
 
 public enum SurveyKind : byte { Nps = 0, Csat = 1, Ces = 2 }
+
+/// <summary>How someone on our side was in touch with the account.</summary>
+public enum TouchpointKind : byte { Meeting = 0, Call = 1, Email = 2, Qbr = 3, Training = 4, Onboarding = 5 }
+
+public enum SelfServiceAction : byte { View = 0, Helpful = 1, NotHelpful = 2 }
 
 /// <summary>
 /// One validated signal. A flat, immutable shape (rather than a class per type) keeps the
@@ -40,4 +45,14 @@ public sealed class Signal
 
     // revenue
     public decimal Mrr { get; init; }
+
+    // touchpoint
+    public TouchpointKind TouchpointKind { get; init; }
+    /// <summary>Who on our side (touchpoint).</summary>
+    public string? By { get; init; }
+    public string? Note { get; init; }
+
+    // selfservice (UserId is shared with usage)
+    public string? ArticleId { get; init; }
+    public SelfServiceAction SelfServiceAction { get; init; }
 }

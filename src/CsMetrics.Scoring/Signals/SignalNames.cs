@@ -9,8 +9,54 @@ public static class SignalNames
         SignalType.Ticket => "ticket",
         SignalType.Survey => "survey",
         SignalType.Revenue => "revenue",
+        SignalType.Touchpoint => "touchpoint",
+        SignalType.SelfService => "selfservice",
         _ => "unknown",
     };
+
+    public static string Of(TouchpointKind k) => k switch
+    {
+        TouchpointKind.Meeting => "meeting",
+        TouchpointKind.Call => "call",
+        TouchpointKind.Email => "email",
+        TouchpointKind.Qbr => "qbr",
+        TouchpointKind.Training => "training",
+        TouchpointKind.Onboarding => "onboarding",
+        _ => "unknown",
+    };
+
+    public static string Of(SelfServiceAction a) => a switch
+    {
+        SelfServiceAction.View => "view",
+        SelfServiceAction.Helpful => "helpful",
+        SelfServiceAction.NotHelpful => "not_helpful",
+        _ => "unknown",
+    };
+
+    public static bool TryParseTouchpointKind(string? s, out TouchpointKind k)
+    {
+        switch (s)
+        {
+            case "meeting": k = TouchpointKind.Meeting; return true;
+            case "call": k = TouchpointKind.Call; return true;
+            case "email": k = TouchpointKind.Email; return true;
+            case "qbr": k = TouchpointKind.Qbr; return true;
+            case "training": k = TouchpointKind.Training; return true;
+            case "onboarding": k = TouchpointKind.Onboarding; return true;
+            default: k = default; return false;
+        }
+    }
+
+    public static bool TryParseSelfServiceAction(string? s, out SelfServiceAction a)
+    {
+        switch (s)
+        {
+            case "view": a = SelfServiceAction.View; return true;
+            case "helpful": a = SelfServiceAction.Helpful; return true;
+            case "not_helpful": a = SelfServiceAction.NotHelpful; return true;
+            default: a = default; return false;
+        }
+    }
 
     public static string Of(TicketStatus s) => s switch
     {
@@ -47,6 +93,8 @@ public static class SignalNames
             case "ticket": t = SignalType.Ticket; return true;
             case "survey": t = SignalType.Survey; return true;
             case "revenue": t = SignalType.Revenue; return true;
+            case "touchpoint": t = SignalType.Touchpoint; return true;
+            case "selfservice": t = SignalType.SelfService; return true;
             default: t = default; return false;
         }
     }

@@ -149,6 +149,37 @@ public sealed class DemoStreamer(
         {
             yield return new Signal { Id = Id(), AccountId = a.Id, Type = SignalType.Revenue, Timestamp = day, Mrr = 0 };
         }
+        foreach (var s in RelationshipSignals(a, day, daysAgo))
+        {
+            yield return s;
+        }
+    }
+
+    /// <summary>
+    /// Touchpoints and help-article use for the metrics catalog. Their own Random, so the health
+    /// story the demo tells (which accounts decline, who churns) stays exactly as before.
+    /// </summary>
+    private IEnumerable<Signal> RelationshipSignals(DemoAccount a, DateTimeOffset day, int daysAgo)
+    {
+        var r = new Random(daysAgo * 7919 + a.Seats * 31 + (int)a.Kind);
+        // CSMs call the accounts that worry them more often.
+        if (r.NextDouble() < (a.Kind is Archetype.Healthy ? 0.07 : 0.15))
+        {
+            yield return new Signal
+            {
+                Id = Id(), AccountId = a.Id, Type = SignalType.Touchpoint, Timestamp = day.AddHours(r.Next(8, 18)),
+                TouchpointKind = (TouchpointKind)r.Next(6), By = "demo-csm",
+            };
+        }
+        if (r.NextDouble() < 0.3)
+        {
+            var action = r.Next(4) switch { 0 => SelfServiceAction.Helpful, 1 => SelfServiceAction.NotHelpful, _ => SelfServiceAction.View };
+            yield return new Signal
+            {
+                Id = Id(), AccountId = a.Id, Type = SignalType.SelfService, Timestamp = day.AddHours(r.Next(8, 18)),
+                UserId = $"u{r.Next(a.Seats)}", ArticleId = $"kb-{r.Next(1, 9)}", SelfServiceAction = action,
+            };
+        }
     }
 
     private IEnumerable<Signal> LiveSignals(DemoAccount a, DateTimeOffset at, Random r)

@@ -113,7 +113,7 @@ public static class SignalBatchParser
         SignalType type = default;
         if (typeText is not null && !SignalNames.TryParseType(typeText, out type))
         {
-            Error("type", $"unknown type '{Truncate(typeText)}'; expected usage, ticket, survey or revenue");
+            Error("type", $"unknown type '{Truncate(typeText)}'; expected usage, ticket, survey, revenue, touchpoint or selfservice");
             typeText = null;
         }
 
@@ -272,6 +272,32 @@ public static class SignalBatchParser
                 build = (id, acc, ts) => new Signal { Id = id, AccountId = acc, Type = type, Timestamp = ts, Mrr = mrr };
                 break;
             }
+            case SignalType.Touchpoint:
+            {
+                string? kindText = RequiredString(e, "kind", 16, error);
+                TouchpointKind kind = default;
+                if (kindText is not null && !SignalNames.TryParseTouchpointKind(kindText, out kind))
+                {
+                    error("kind", "must be one of meeting, call, email, qbr, training, onboarding");
+                }
+                string? by = RequiredString(e, "by", SignalLimits.MaxNameLength, error);
+                string? note = OptionalString(e, "note", SignalLimits.MaxCommentLength, error);
+                build = (id, acc, ts) => new Signal { Id = id, AccountId = acc, Type = type, Timestamp = ts, TouchpointKind = kind, By = by, Note = note };
+                break;
+            }
+            case SignalType.SelfService:
+            {
+                string? user = RequiredString(e, "userId", SignalLimits.MaxIdLength, error);
+                string? article = RequiredString(e, "articleId", SignalLimits.MaxIdLength, error);
+                string? actionText = RequiredString(e, "action", 16, error);
+                SelfServiceAction action = default;
+                if (actionText is not null && !SignalNames.TryParseSelfServiceAction(actionText, out action))
+                {
+                    error("action", "must be one of view, helpful, not_helpful");
+                }
+                build = (id, acc, ts) => new Signal { Id = id, AccountId = acc, Type = type, Timestamp = ts, UserId = user, ArticleId = article, SelfServiceAction = action };
+                break;
+            }
         }
         return null;
     }
@@ -319,7 +345,7 @@ public static class SignalBatchParser
         }
         foreach (char c in s)
         {
-            if (char.IsControl(c) && name != "comment")
+            if (char.IsControl(c) && name is not ("comment" or "note"))
             {
                 error(name, "must not contain control characters");
                 return null;

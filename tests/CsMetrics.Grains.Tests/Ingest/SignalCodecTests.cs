@@ -7,7 +7,7 @@ public sealed class SignalCodecTests
 {
     private static readonly DateTimeOffset At = new(2025, 6, 2, 9, 30, 15, 123, TimeSpan.FromHours(2));
 
-    private static readonly string[] KindNames = ["usage", "usage-bare", "ticket", "ticket-bare", "survey", "survey-bare", "revenue"];
+    private static readonly string[] KindNames = ["usage", "usage-bare", "ticket", "ticket-bare", "survey", "survey-bare", "revenue", "touchpoint", "touchpoint-bare", "selfservice"];
 
     public static TheoryData<string> Kinds => new(KindNames);
 
@@ -28,6 +28,9 @@ public sealed class SignalCodecTests
         },
         "survey-bare" => new Signal { Id = "s-2", AccountId = "acme", Type = SignalType.Survey, Timestamp = At, SurveyKind = SurveyKind.Nps, SurveyScore = 0 },
         "revenue" => new Signal { Id = "m-1", AccountId = "acme", Type = SignalType.Revenue, Timestamp = At, Mrr = 1234567.89m },
+        "touchpoint" => new Signal { Id = "p-1", AccountId = "acme", Type = SignalType.Touchpoint, Timestamp = At, TouchpointKind = TouchpointKind.Qbr, By = "ann", Note = "renewal talk\nnext steps" },
+        "touchpoint-bare" => new Signal { Id = "p-2", AccountId = "acme", Type = SignalType.Touchpoint, Timestamp = At, TouchpointKind = TouchpointKind.Onboarding, By = "bob" },
+        "selfservice" => new Signal { Id = "h-1", AccountId = "acme", Type = SignalType.SelfService, Timestamp = At, UserId = "alice", ArticleId = "kb-12", SelfServiceAction = SelfServiceAction.NotHelpful },
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -60,6 +63,32 @@ public sealed class SignalCodecTests
         Assert.Equal(expected.RespondentId, actual.RespondentId);
         Assert.Equal(expected.Comment, actual.Comment);
         Assert.Equal(expected.Mrr, actual.Mrr);
+        Assert.Equal(expected.TouchpointKind, actual.TouchpointKind);
+        Assert.Equal(expected.By, actual.By);
+        Assert.Equal(expected.Note, actual.Note);
+        Assert.Equal(expected.ArticleId, actual.ArticleId);
+        Assert.Equal(expected.SelfServiceAction, actual.SelfServiceAction);
+    }
+
+    [Fact]
+    public void A_version_1_record_written_before_the_new_types_still_reads()
+    {
+        // The v1 layout of one revenue signal, byte for byte: version, count, id, account, type,
+        // ticks, offset minutes, mrr. Logs written before version 2 must replay unchanged.
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write((byte)1);
+            w.Write(1);
+            w.Write("m-1");
+            w.Write("acme");
+            w.Write((byte)SignalType.Revenue);
+            w.Write(At.UtcTicks);
+            w.Write((short)120);
+            w.Write(99.5m);
+        }
+        var decoded = Assert.Single(SignalCodec.Decode(ms.ToArray()));
+        Assert.Equal(("m-1", "acme", SignalType.Revenue, 99.5m, At), (decoded.Id, decoded.AccountId, decoded.Type, decoded.Mrr, decoded.Timestamp));
     }
 
     [Theory]

@@ -92,6 +92,27 @@ public class PersistenceTests
     }
 
     [Fact]
+    public void State_saved_in_format_1_before_the_metrics_history_still_loads()
+    {
+        var a = Rich();
+        byte[] current = a.ToBytes();
+        // Format 1 = format 2 without the two new signal counts (after version, newest day, last
+        // usage day, last signal ticks and the four old counts) and without the trailing history.
+        using var history = new MemoryStream();
+        using (var w = new BinaryWriter(history, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            a.History.Write(w);
+        }
+        const int newCountsAt = 1 + 4 + 4 + 8 + 4 * 8;
+        byte[] v1 = [1, .. current.AsSpan(1, newCountsAt - 1), .. current.AsSpan(newCountsAt + 16, current.Length - newCountsAt - 16 - (int)history.Length)];
+
+        var restored = AccountAggregates.FromBytes(v1);
+        AssertSameMetrics(a, restored);
+        Assert.Equal(int.MaxValue, restored.History.FirstDay); // no history: the catalog starts from here
+        Assert.Equal(0, restored.SignalCount(SignalType.Touchpoint));
+    }
+
+    [Fact]
     public void Round_trip_is_byte_stable()
     {
         var bytes = Rich().ToBytes();

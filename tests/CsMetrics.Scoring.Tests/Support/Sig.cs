@@ -63,4 +63,37 @@ internal static class Sig
         Timestamp = at,
         Mrr = mrr,
     };
+
+    public static Signal TicketEvent(DateTimeOffset at, string ticketId, TicketStatus status, string[]? tags = null, int? agentReplies = null) => new()
+    {
+        Id = NextId(),
+        AccountId = Account,
+        Type = SignalType.Ticket,
+        Timestamp = at,
+        TicketId = ticketId,
+        TicketStatus = status,
+        Tags = tags,
+        AgentReplies = agentReplies,
+    };
+
+    public static Signal Touchpoint(DateTimeOffset at, TouchpointKind kind, string by = "csm-ann") => new()
+    {
+        Id = NextId(),
+        AccountId = Account,
+        Type = SignalType.Touchpoint,
+        Timestamp = at,
+        TouchpointKind = kind,
+        By = by,
+    };
+
+    public static Signal SelfService(DateTimeOffset at, string user, string article, SelfServiceAction action) => new()
+    {
+        Id = NextId(),
+        AccountId = Account,
+        Type = SignalType.SelfService,
+        Timestamp = at,
+        UserId = user,
+        ArticleId = article,
+        SelfServiceAction = action,
+    };
 }

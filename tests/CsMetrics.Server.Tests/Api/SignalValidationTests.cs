@@ -182,6 +182,43 @@ public sealed class SignalValidationTests(ApiServerFixture server)
         await server.Read.AssertAccountMissingAsync(acc);
     }
 
+    [Fact]
+    public async Task Touchpoint_and_selfservice_signals_are_accepted_and_deduplicated()
+    {
+        string acc = NewAccountId();
+        var touch = Touchpoint(acc, "qbr", note: "renewal\nnext steps");
+        var help = SelfService(acc, "not_helpful");
+        Assert.Equal((3, 0), await server.Ingest.IngestAsync(Batch(touch, help, Touchpoint(acc, "onboarding"))));
+        // the same ids again: duplicates, nothing applied twice
+        Assert.Equal((0, 2), await server.Ingest.IngestAsync(Batch(touch, help)));
+    }
+
+    [Theory]
+    [InlineData("touchpoint", "kind", null)]
+    [InlineData("touchpoint", "kind", "lunch")]
+    [InlineData("touchpoint", "by", null)]
+    [InlineData("touchpoint", "by", "")]
+    [InlineData("selfservice", "action", "liked")]
+    [InlineData("selfservice", "action", null)]
+    [InlineData("selfservice", "userId", null)]
+    [InlineData("selfservice", "articleId", null)]
+    public async Task Touchpoint_and_selfservice_field_problems_are_named(string type, string field, string? value)
+    {
+        string acc = NewAccountId();
+        var bad = type == "touchpoint" ? Touchpoint(acc) : SelfService(acc);
+        if (value is null)
+        {
+            bad.Remove(field);
+        }
+        else
+        {
+            bad[field] = value;
+        }
+        var (problem, error) = await RejectedAsync(await server.Ingest.PostSignalsAsync(Batch(bad)));
+        AssertNames(problem, error, 0, field);
+        await server.Read.AssertAccountMissingAsync(acc);
+    }
+
     [Theory]
     [InlineData("ticketId", null)]
     [InlineData("status", null)]

@@ -458,8 +458,10 @@ public sealed partial class FuzzPlan
         }
         var bad = ValidSignal(r, r.Pick(pool), $"fz{_seed}-{index}-bad", now);
         // A field that is certainly wrong, whatever else the signal says.
-        switch (r.Next(8))
+        switch (r.Next(10))
         {
+            case 8: bad["type"] = "touchpoint"; bad["kind"] = r.Pick(new[] { "lunch", "Meeting", "" }); bad["by"] = "csm"; break;
+            case 9: bad["type"] = "selfservice"; bad["userId"] = "u"; bad["articleId"] = "kb"; bad["action"] = r.Pick(new[] { "liked", "not-helpful", "VIEW" }); break;
             case 0: bad["type"] = r.Pick(new[] { "Usage", "usage ", "usage\u0000", "\u202Eegasu", "' OR 1=1--", "<script>" }); break;
             case 1: bad["timestamp"] = r.Pick(new[] { "2026-13-45T99:99:99Z", "1969-12-31T23:59:59Z", "9999-12-31T23:59:59Z", "yesterday", "" }); break;
             case 2: bad["id"] = r.Chance(50) ? new string('i', SignalIdTooLong) : "id\u0000"; break;
@@ -483,8 +485,20 @@ public sealed partial class FuzzPlan
             ["accountId"] = accountId,
             ["timestamp"] = Iso(now.AddMinutes(-r.Next(1, 60 * 24 * 30))),
         };
-        switch (r.Next(4))
+        switch (r.Next(6))
         {
+            case 4:
+                o["type"] = "touchpoint";
+                o["kind"] = r.Pick(new[] { "meeting", "call", "email", "qbr", "training", "onboarding" });
+                o["by"] = "csm-" + r.Next(5);
+                o["note"] = r.Chance(50) ? "talked renewal" : null;
+                break;
+            case 5:
+                o["type"] = "selfservice";
+                o["userId"] = "user-" + r.Next(50);
+                o["articleId"] = "kb-" + r.Next(30);
+                o["action"] = r.Pick(new[] { "view", "helpful", "not_helpful" });
+                break;
             case 0:
                 o["type"] = "usage";
                 o["userId"] = "user-" + r.Next(50);

@@ -72,6 +72,36 @@ public static class SignalJson
         return o;
     }
 
+    public static JsonObject Touchpoint(string accountId, string kind = "meeting", string? by = "csm-ann", string? note = null, string? id = null, DateTimeOffset? at = null)
+    {
+        var o = Envelope(id, accountId, "touchpoint", at);
+        o["kind"] = kind;
+        if (by is not null)
+        {
+            o["by"] = by;
+        }
+        if (note is not null)
+        {
+            o["note"] = note;
+        }
+        return o;
+    }
+
+    public static JsonObject SelfService(string accountId, string action = "view", string? userId = "ann", string? articleId = "kb-1", string? id = null, DateTimeOffset? at = null)
+    {
+        var o = Envelope(id, accountId, "selfservice", at);
+        o["action"] = action;
+        if (userId is not null)
+        {
+            o["userId"] = userId;
+        }
+        if (articleId is not null)
+        {
+            o["articleId"] = articleId;
+        }
+        return o;
+    }
+
     public static JsonObject Batch(params JsonObject[] signals) => new()
     {
         // A signal already in another batch is copied, so batches can share signals.
