@@ -146,9 +146,11 @@ export function movementsChart(movements) {
   const half = (width - m.left - m.right) / 2;
   const zero = m.left + half;
   const money = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+  // A zero movement carries no sign.
+  const signed = (mv, v) => `${v === 0 ? "" : mv.sign < 0 ? "−" : "+"}${money.format(v)}`;
   const root = svg("svg", { class: "movements-chart", viewBox: `0 0 ${width} ${height}`, role: "img", preserveAspectRatio: "xMidYMid meet" });
   root.append(svg("title", null, "MRR movements"));
-  root.append(svg("desc", null, movements.map((mv, i) => `${mv.label}: ${mv.sign < 0 ? "−" : "+"}${money.format(values[i])}`).join(", ")));
+  root.append(svg("desc", null, movements.map((mv, i) => `${mv.label}: ${signed(mv, values[i])}`).join(", ")));
   root.append(svg("line", { class: "grid", x1: zero, x2: zero, y1: 0, y2: height }));
   movements.forEach((mv, i) => {
     const y = m.top + i * rowH;
@@ -160,7 +162,7 @@ export function movementsChart(movements) {
     root.append(bar);
     const labelX = mv.sign < 0 ? x - 8 : x + w + 8;
     root.append(svg("text", { class: "movement-value", x: labelX.toFixed(1), y: y + rowH / 2 + 4, "text-anchor": mv.sign < 0 ? "end" : "start" },
-      `${mv.sign < 0 ? "−" : "+"}${money.format(values[i])}`));
+      signed(mv, values[i])));
   });
   return root;
 }
