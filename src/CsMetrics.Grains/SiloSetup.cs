@@ -58,11 +58,14 @@ public static class SiloSetup
         services.AddOptions<ScorecardOptions>().BindConfiguration(ScorecardOptions.Section);
         services.AddOptions<CheckpointOptions>().BindConfiguration(CheckpointOptions.Section);
         services.AddOptions<HistoryOptions>().BindConfiguration(HistoryOptions.Section);
+        services.AddOptions<Calibration.CalibrationOptions>().BindConfiguration(Calibration.CalibrationOptions.Section);
         services.AddOptions<Sweeps.SweepOptions>().BindConfiguration(Sweeps.SweepOptions.Section);
         services.AddSingleton<Sweeps.SilenceSweeper>();
         services.AddSingleton<ScorecardRescorer>();
         services.TryAddSingleton<ScorecardRegistry>();
         services.AddSingleton<DirtyAccounts>();
+        services.AddSingleton<DirtyCommentMonths>();
+        services.AddSingleton<Calibration.CalibrationGatherer>();
         services.AddSingleton<AppliedWatermark>();
         services.AddSingleton<IngestReadiness>();
         services.AddSingleton<SignalIngestor>();

@@ -17,6 +17,8 @@ api.MapSignalsApi();
 api.MapAccountsApi();
 api.MapAccountTimeApi();
 api.MapScorecardApi();
+api.MapCalibrationApi();
+api.MapVocApi();
 api.MapWatchlistsApi();
 api.MapPlaybooksApi();
 api.MapAlertsApi();

@@ -52,6 +52,10 @@ public interface IAccountGrain : IGrainWithStringKey
     [Alias("GetMetricFacts"), Orleans.Concurrency.ReadOnly]
     Task<byte[]> GetMetricFacts(int fromDay, int toDay);
 
+    /// <summary>What the account showed at the calibration's prediction time, and whether it churned in the window (docs/calibration.md).</summary>
+    [Alias("GetCalibrationPoint"), Orleans.Concurrency.ReadOnly]
+    Task<Calibration.CalibrationPoint> GetCalibrationPoint(Calibration.CalibrationWindow window);
+
     /// <summary>Writes the state if it changed since the last checkpoint.</summary>
     [Alias("Checkpoint")]
     Task Checkpoint();

@@ -91,6 +91,13 @@ public interface IAccountIndexShard : IGrainWithIntegerKey
     /// <summary>The entries with a detractor answer or an unanswered urgent ticket, for time-based playbook triggers.</summary>
     [Alias("TimedEntries"), AlwaysInterleave]
     Task<IndexEntry[]> TimedEntries();
+
+    /// <summary>
+    /// Up to <paramref name="max"/> account ids, the same ones every time for the same accounts
+    /// (lowest by a hash of the id), so a sample is unbiased by name and stable between requests.
+    /// </summary>
+    [Alias("Sample"), AlwaysInterleave]
+    Task<string[]> Sample(int max);
 }
 
 [GenerateSerializer, Immutable, Alias("csm.SweepResult")]

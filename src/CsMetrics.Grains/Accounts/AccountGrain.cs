@@ -20,7 +20,7 @@ namespace CsMetrics.Grains.Accounts;
 /// memory and rescores on each; state is written by the checkpointer (and on deactivation), the
 /// ingest log covers what happened since. Registry changes and overrides are written at once.
 /// </summary>
-public sealed class AccountGrain : Grain, IAccountGrain
+public sealed partial class AccountGrain : Grain, IAccountGrain
 {
     public const int RecentChangesKept = 20;
     public const int OverrideAuditKept = 100;
@@ -113,6 +113,7 @@ public sealed class AccountGrain : Grain, IAccountGrain
         var now = _time.GetUtcNow();
         EnsureSentFacts();
         int accepted = 0, duplicates = 0;
+        bool revenueChanged = false;
         foreach (var signal in batch.Signals)
         {
             if (!_aggregates.Apply(signal, now))
@@ -124,6 +125,12 @@ public sealed class AccountGrain : Grain, IAccountGrain
             CsMetricsTelemetry.SignalsIngested.Add(1, new KeyValuePair<string, object?>("type", SignalNames.Of(signal.Type)));
             Rescore(card, signal, null, now);
             RememberSignal(signal, now);
+            revenueChanged |= signal.Type == SignalType.Revenue;
+            KeepComment(signal);
+        }
+        if (revenueChanged)
+        {
+            ReportChurnsIfChanged(now);
         }
 
         if (duplicates > 0)
@@ -274,6 +281,7 @@ public sealed class AccountGrain : Grain, IAccountGrain
         state.Score = after;
         state.Band = bandAfter;
         state.ScorecardVersion = card.Version;
+        RecordCalibrationDay(card, components, bandAfter, now);
         if (scoreChanged)
         {
             CsMetricsTelemetry.ScoreChanges.Add(1);

@@ -33,6 +33,15 @@ public sealed class AccountGrainState
     [Id(15)] public List<SignalSummary> RecentSignals { get; set; } = [];
     /// <summary>The account's metric facts have been sent to its metrics shard (state from before the catalog has not).</summary>
     [Id(16)] public bool MetricsPublished { get; set; }
+
+    // Calibration (docs/calibration.md). Ids from 40 leave room for other state without renumbering.
+    /// <summary>Band and component scores at the end of each day they changed (oldest first), for calibration.</summary>
+    [Id(40)] public List<Contracts.Calibration.CalibrationDay> CalibrationDays { get; set; } = [];
+    /// <summary>Component names of the scorecard versions <see cref="CalibrationDays"/> refer to.</summary>
+    [Id(41)] public List<Contracts.Calibration.ComponentNames> CalibrationNames { get; set; } = [];
+    /// <summary>The churn times last reported to the calibration shard.</summary>
+    [Id(42)] public DateTimeOffset[] ReportedChurns { get; set; } = [];
+    [Id(43)] public long ChurnReportRevision { get; set; }
 }
 
 /// <summary>The last score of a day on which it changed, with its band and scorecard version.</summary>

@@ -14,4 +14,10 @@ public sealed class HistoryOptions
     public int RecentHours { get; set; } = 48;
 
     public int MaxRecentPoints { get; set; } = 500;
+
+    /// <summary>
+    /// Days of band and component snapshots kept for calibration: the longest horizon (365) plus the
+    /// longest lead before a churn (90), and a margin.
+    /// </summary>
+    public int CalibrationDays { get; set; } = 460;
 }

@@ -32,6 +32,7 @@ public sealed class Checkpointer(
     IIngestLog log,
     AppliedWatermark watermark,
     DirtyAccounts dirty,
+    DirtyCommentMonths dirtyMonths,
     IGrainFactory grains,
     SignalIngestor ingestor,
     ILogger<Checkpointer> logger)
@@ -58,6 +59,9 @@ public sealed class Checkpointer(
                 });
                 await Bounded.ForEachAsync(Enumerable.Range(0, AccountIndex.ShardCount), 16, s => grains.GetGrain<IAccountIndexShard>(s).Checkpoint());
                 await Bounded.ForEachAsync(Enumerable.Range(0, MetricsShards.Count), 16, s => grains.GetGrain<IMetricsShard>(s).Checkpoint());
+                // Derived stores fed one-way by the accounts: calibration shards (cheap when unchanged) and the months with new comments.
+                await Bounded.ForEachAsync(Enumerable.Range(0, AccountIndex.ShardCount), 16, s => grains.GetGrain<Contracts.Calibration.ICalibrationShard>(s).Checkpoint());
+                await Bounded.ForEachAsync(dirtyMonths.Drain(), 16, m => grains.GetGrain<Contracts.Voc.IVocCommentStore>(m).Checkpoint());
             }
             catch
             {

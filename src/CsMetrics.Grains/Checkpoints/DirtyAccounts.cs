@@ -81,3 +81,44 @@ public readonly record struct DirtyMark(long Sequence, long Activation, bool Mix
     /// <summary>Whether the state of <paramref name="writtenBy"/> provably holds every entry of this mark.</summary>
     public bool IsHeldBy(long writtenBy) => Activation == 0 || (!Mixed && Activation == writtenBy);
 }
+
+/// <summary>
+/// Silo-local set of VoC comment months (store keys) with comments not yet written; the stores
+/// mark themselves, the checkpointer writes them with the accounts.
+/// </summary>
+public sealed class DirtyCommentMonths
+{
+    // A lock rather than swapping a concurrent set: a mark racing the swap could be lost.
+    private readonly object _gate = new();
+    private HashSet<string> _keys = new(StringComparer.Ordinal);
+
+    public void Mark(string key)
+    {
+        lock (_gate)
+        {
+            _keys.Add(key);
+        }
+    }
+
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _keys.Count;
+            }
+        }
+    }
+
+    /// <summary>Takes the current set, leaving an empty one for changes from now on.</summary>
+    public ICollection<string> Drain()
+    {
+        lock (_gate)
+        {
+            var taken = _keys;
+            _keys = new HashSet<string>(StringComparer.Ordinal);
+            return taken;
+        }
+    }
+}

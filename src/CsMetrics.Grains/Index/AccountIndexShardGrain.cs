@@ -129,6 +129,18 @@ public sealed class AccountIndexShardGrain(
 
     public Task<IndexEntry[]> TimedEntries() => Task.FromResult(_byId.Values.Where(e => e.HasTimedFacts).ToArray());
 
+    public Task<string[]> Sample(int max)
+    {
+        if (max >= _byId.Count)
+        {
+            return Task.FromResult(_byId.Keys.ToArray());
+        }
+        // A different hash from the shard's: within a shard the shard hash is the same residue for all.
+        return Task.FromResult(_byId.Keys.OrderBy(SampleHash).ThenBy(id => id, StringComparer.Ordinal).Take(max).ToArray());
+    }
+
+    private static uint SampleHash(string id) => System.IO.Hashing.XxHash32.HashToUInt32(System.Text.Encoding.UTF8.GetBytes(id));
+
     public async Task<SweepResult> Sweep(TimeSpan interval, int max, DateTimeOffset? roundStart = null)
     {
         var now = time.GetUtcNow();

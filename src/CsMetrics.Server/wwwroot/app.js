@@ -1,4 +1,4 @@
-// CsMetrics dashboard: key prompt, hash routing (#/watchlist/<id>, #/account/<id>), the live
+// CsMetrics dashboard: key prompt, hash routing (#/watchlist/<id>, #/account/<id>, #/metrics), the live
 // connection indicator. Plain ES modules, no build step; see js/ for the screens.
 
 import { getJson, getKey, setKey, clearKey, onUnauthorized, ApiError } from "./js/api.js";
@@ -7,6 +7,7 @@ import { LiveConnection, State } from "./js/live.js";
 import { showWatchlist } from "./js/watchlist.js";
 import { showAccount } from "./js/account.js";
 import { showAlerts } from "./js/alerts.js";
+import { showMetrics } from "./js/metrics.js";
 import { timeAgo } from "./js/format.js";
 
 const DEFAULT_ROUTE = "#/watchlist/at-risk";
@@ -157,6 +158,7 @@ function rememberWatchlist(def) {
 }
 
 function parseRoute(hash) {
+  if (hash === "#/metrics") return { kind: "metrics", id: null };
   const m = /^#\/(watchlist|account)\/(.+)$/.exec(hash);
   if (!m) return null;
   try {
@@ -189,6 +191,9 @@ function route(moveFocus) {
       rememberWatchlist(def);
       document.title = `${def.name ?? def.id} · CsMetrics`;
     });
+  } else if (target.kind === "metrics") {
+    document.title = "Metrics · CsMetrics";
+    disposeView = showMetrics(main);
   } else {
     document.title = "Account · CsMetrics";
     disposeView = showAccount(main, target.id, lastWatchlist());

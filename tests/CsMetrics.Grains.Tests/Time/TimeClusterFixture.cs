@@ -127,3 +127,6 @@ public static class Scenario
     public static Task<ApplyResult> UsedToday(IAccountGrain grain, string id, DateTimeOffset at, string signalId = "u1") =>
         grain.Apply(Sig.Batch(Sig.Usage(id, signalId, at, "alice", "reports.export")));
 }
+
+/// <summary>A cluster of its own for the calibration tests: a report covers every account in the cluster.</summary>
+public sealed class CalibrationClusterFixture : TimeClusterFixture;

@@ -96,7 +96,7 @@ public sealed class DashboardCollection : ICollectionFixture<DashboardFixture>
 
 /// <summary>The dashboard in a real browser: key prompt, the live at-risk list, the account page, and XSS safety.</summary>
 [Collection(DashboardCollection.Name)]
-public sealed class DashboardBrowserTests(DashboardFixture fixture, ITestOutputHelper output)
+public sealed partial class DashboardBrowserTests(DashboardFixture fixture, ITestOutputHelper output)
 {
     private static readonly string ArtifactsDir = Path.Combine(AppContext.BaseDirectory, "artifacts");
 
@@ -147,11 +147,11 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture, ITestOutputH
         return session;
     }
 
-    private static async Task SignInAsync(IPage page, string route)
+    private static async Task SignInAsync(IPage page, string route, string key = Keys.Read)
     {
         await page.GotoAsync("/" + route);
         await Expect(page.Locator("#api-key")).ToBeVisibleAsync();
-        await page.FillAsync("#api-key", Keys.Read);
+        await page.FillAsync("#api-key", key);
         await page.ClickAsync("form.signin-form button[type=submit]");
         await Expect(page.Locator("#sign-out")).ToBeVisibleAsync();
     }

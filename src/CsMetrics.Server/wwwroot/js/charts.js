@@ -130,3 +130,39 @@ export function historyChart(points, { from, to, bands = DEFAULT_BANDS }) {
   }
   return root;
 }
+
+/**
+ * MRR movements as horizontal bars around zero: gains (new, expansion, reactivation) to the
+ * right, losses (contraction, churn) to the left, each labelled with its amount.
+ * @param {{key: string, label: string, value: number|null, sign: 1|-1}[]} movements
+ */
+export function movementsChart(movements) {
+  const width = 1000;
+  const rowH = 34;
+  const m = { top: 8, left: 130, right: 130 };
+  const height = m.top * 2 + rowH * movements.length;
+  const values = movements.map((mv) => (typeof mv.value === "number" && Number.isFinite(mv.value) ? Math.abs(mv.value) : 0));
+  const max = Math.max(1, ...values);
+  const half = (width - m.left - m.right) / 2;
+  const zero = m.left + half;
+  const money = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+  // A zero movement carries no sign.
+  const signed = (mv, v) => `${v === 0 ? "" : mv.sign < 0 ? "−" : "+"}${money.format(v)}`;
+  const root = svg("svg", { class: "movements-chart", viewBox: `0 0 ${width} ${height}`, role: "img", preserveAspectRatio: "xMidYMid meet" });
+  root.append(svg("title", null, "MRR movements"));
+  root.append(svg("desc", null, movements.map((mv, i) => `${mv.label}: ${signed(mv, values[i])}`).join(", ")));
+  root.append(svg("line", { class: "grid", x1: zero, x2: zero, y1: 0, y2: height }));
+  movements.forEach((mv, i) => {
+    const y = m.top + i * rowH;
+    const w = (values[i] / max) * half;
+    const x = mv.sign < 0 ? zero - w : zero;
+    root.append(svg("text", { class: "axis-label", x: m.left - 12, y: y + rowH / 2 + 4, "text-anchor": "end" }, mv.label));
+    const bar = svg("rect", { class: ["movement-bar", `movement-${mv.key}`, mv.sign < 0 ? "movement-loss" : "movement-gain"], x: x.toFixed(1), y: y + 6, width: Math.max(w, 1).toFixed(1), height: rowH - 12, rx: 3 });
+    bar.append(svg("title", null, `${mv.label}: ${money.format(values[i])}`));
+    root.append(bar);
+    const labelX = mv.sign < 0 ? x - 8 : x + w + 8;
+    root.append(svg("text", { class: "movement-value", x: labelX.toFixed(1), y: y + rowH / 2 + 4, "text-anchor": mv.sign < 0 ? "end" : "start" },
+      signed(mv, values[i])));
+  });
+  return root;
+}
