@@ -21,6 +21,10 @@ api.MapWatchlistsApi();
 api.MapPlaybooksApi();
 api.MapKeysApi();
 api.MapIntegrationsApi();
+if (app.Configuration.GetSection(CsMetricsOptions.Section).Get<CsMetricsOptions>()?.Benchmark.CeilingEndpoint == true)
+{
+    api.MapSignalsCeilingApi();
+}
 
 app.Run();
 
