@@ -1,15 +1,91 @@
-using CsMetrics.Benchmarks;
+using System.Diagnostics;
+using CsMetrics.Benchmarks.Infrastructure;
+using CsMetrics.Benchmarks.Scenarios;
 
-// dotnet run -c Release --project tests/CsMetrics.Benchmarks -- sweep [--accounts 100000]
-string scenario = args.FirstOrDefault() ?? "help";
-int accounts = args.SkipWhile(a => a != "--accounts").Skip(1).Select(int.Parse).FirstOrDefault(100_000);
+namespace CsMetrics.Benchmarks;
 
-switch (scenario)
+/// <summary>
+/// dotnet run -c Release --project tests/CsMetrics.Benchmarks -- all [--quick]
+///   | --quick | &lt;scenario&gt;… [--quick] | sweep [--accounts N]
+/// "all" (or --quick alone) runs every scenario and writes docs/benchmarks.json and
+/// docs/benchmarks.md; named scenarios only print their table.
+/// </summary>
+public static class BenchmarkProgram
 {
-    case "sweep":
-        await SweepBenchmark.RunAsync(accounts);
-        break;
-    default:
-        Console.WriteLine("scenarios: sweep [--accounts N]");
-        break;
+    private static readonly (string Name, Func<BenchContext, Task> Run)[] Scenarios =
+    [
+        ("scorer", ScorerScenario.RunAsync),
+        ("engine", EngineScenario.RunAsync),
+        ("memory", MemoryScenario.RunAsync),
+        ("ingest", IngestScenario.RunAsync),
+        ("postgres", PostgresScenario.RunAsync),
+        ("freshness", FreshnessScenario.RunAsync),
+        ("fanout", FanoutScenario.RunAsync),
+        ("recovery", RecoveryScenario.RunAsync),
+    ];
+
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.FirstOrDefault() == "sweep")
+        {
+            int accounts = args.SkipWhile(a => a != "--accounts").Skip(1).Select(int.Parse).FirstOrDefault(100_000);
+            await SweepBenchmark.RunAsync(accounts);
+            return 0;
+        }
+
+        bool quick = args.Contains("--quick");
+        var names = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();
+        bool all = names.Count == 0 && quick || names.Remove("all") || names.Count == 0 && args.Length > 0;
+        if (!all && names.Count == 0 || names.Any(n => Scenarios.All(s => s.Name != n)))
+        {
+            Console.WriteLine($"usage: all [--quick] | --quick | <scenario>… [--quick] | sweep [--accounts N]\nscenarios: {string.Join(", ", Scenarios.Select(s => s.Name))}");
+            return 2;
+        }
+
+        var selected = all ? Scenarios : Scenarios.Where(s => names.Contains(s.Name)).ToArray();
+        var results = new BenchmarkResults();
+        var context = new BenchContext(quick, results, DateTimeOffset.UtcNow);
+        var clock = Stopwatch.StartNew();
+        int failures = 0;
+        foreach (var (name, run) in selected)
+        {
+            Console.WriteLine($"== {name} ({clock.Elapsed.TotalSeconds:F0} s)");
+            try
+            {
+                await run(context);
+            }
+            catch (Exception ex)
+            {
+                // One broken scenario must not cost the others' numbers; it is reported and fails the run.
+                failures++;
+                results.Note(name, $"failed: {ex.GetType().Name}: {ex.Message.Split('\n')[0]}");
+                Console.WriteLine(ex);
+            }
+            // Leave nothing of one scenario's garbage to the next one's measurements.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        Console.WriteLine();
+        Console.WriteLine(results.Table());
+        if (all)
+        {
+            string root = RepoRoot();
+            results.Write(root, Metadata.Capture(root, quick, clock.Elapsed, string.Join(",", selected.Select(s => s.Name))));
+            Console.WriteLine($"wrote {Path.Combine(root, "docs", "benchmarks.json")} and benchmarks.md in {clock.Elapsed.TotalSeconds:F0} s");
+        }
+        return failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>The folder holding CsMetrics.sln, found upwards from the benchmark's own folder.</summary>
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "CsMetrics.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new InvalidOperationException("CsMetrics.sln not found above " + AppContext.BaseDirectory);
+    }
 }
