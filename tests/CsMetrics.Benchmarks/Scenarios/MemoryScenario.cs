@@ -50,11 +50,32 @@ public static class MemoryScenario
             double workingSet = (double)(workingSetAfter - workingSetBefore) / accounts;
             context.Results.Record("bytesPerAccount", managed,
                 $"managed heap after full GC at {accounts:N0} accounts × {signalsPerAccount} signals; working set {workingSet:N0} B/account (1M accounts ≈ {workingSet * 1e6 / 1024 / 1024 / 1024:F1} GB)");
+            context.Results.Note("memory", $"of the {managed:N0} managed bytes per account, the scoring aggregates alone (AccountAggregates in a Dictionary, same signals) take {AggregatesOnly(context, accounts, signalsPerAccount):N0}; the rest is the grain (activation, state with recent signals and explained changes, index entry).");
         }
         finally
         {
             await host.StopAsync();
         }
+    }
+
+    /// <summary>The same accounts' aggregates without the engine: what the scoring state itself costs.</summary>
+    private static double AggregatesOnly(BenchContext context, int accounts, int signalsPerAccount)
+    {
+        long before = FullGcHeap();
+        var map = new Dictionary<string, CsMetrics.Scoring.Aggregates.AccountAggregates>(accounts, StringComparer.Ordinal);
+        var now = DateTimeOffset.UtcNow;
+        for (int a = 0; a < accounts; a++)
+        {
+            string id = SignalWorkload.AccountId(a);
+            var aggregates = map[id] = new CsMetrics.Scoring.Aggregates.AccountAggregates();
+            foreach (var signal in SignalsFor(context, id, a, signalsPerAccount))
+            {
+                aggregates.Apply(signal, now);
+            }
+        }
+        double perAccount = (double)(FullGcHeap() - before) / accounts;
+        GC.KeepAlive(map);
+        return perAccount;
     }
 
     private static long FullGcHeap()
