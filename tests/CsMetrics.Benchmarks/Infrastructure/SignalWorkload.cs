@@ -43,6 +43,16 @@ public sealed class SignalWorkload(int accounts, int seed, DateTimeOffset now)
         return signals;
     }
 
+    /// <summary>
+    /// One usage signal for every account: the warm-up that makes the whole universe resident
+    /// (grains activated), so rounds measure the steady state rather than first activations.
+    /// </summary>
+    public Signal[] OnePerAccount(string idPrefix) =>
+        Enumerable.Range(0, accounts).Select(a => new Signal
+        {
+            Id = $"{idPrefix}-{a}", AccountId = AccountId(a), Type = SignalType.Usage, Timestamp = now.AddHours(-1), UserId = "u0", Feature = Features[0],
+        }).ToArray();
+
     /// <summary>One signal of the mix for a given account (85% usage, 8% ticket, 4% survey, 3% revenue).</summary>
     public Signal Create(Random random, string accountId, string id)
     {

@@ -22,8 +22,8 @@ public static class EngineScenario
 
     public static async Task RunAsync(BenchContext context)
     {
-        int signalsPerRound = context.Size(200_000, 40_000);
-        int rounds = context.Size(3, 2);
+        int signalsPerRound = context.Size(100_000, 30_000);
+        int rounds = context.Size(5, 3);
         using var dir = BenchContext.NewTempDirectory("engine");
         using var host = await InProcessSilo.StartAsync(dir.Path);
         try
@@ -31,8 +31,8 @@ public static class EngineScenario
             var ingestor = host.Services.GetRequiredService<SignalIngestor>();
             var card = ScorecardParser.Parse(File.ReadAllText(InProcessSilo.DefaultScorecardPath));
             var loop = new DictionaryLoop(card);
-            await IngestAsync(ingestor, context.Workload.Generate(10_000, "warm"));
-            loop.Run(context.Workload.Generate(10_000, "warm"));
+            await IngestAsync(ingestor, context.Workload.OnePerAccount("warm"));
+            loop.Run(context.Workload.OnePerAccount("warm"));
 
             var result = await InterleavedRounds.RunAsync(rounds,
                 round => IngestAsync(ingestor, context.Workload.Generate(signalsPerRound, $"e{round}")),

@@ -53,8 +53,8 @@ public static class PostgresScenario
 
     public static async Task RunAsync(BenchContext context)
     {
-        int csmetricsSignals = context.Size(100_000, 30_000);
-        int postgresSignals = context.Size(20_000, 5_000);
+        int csmetricsSignals = context.Size(60_000, 20_000);
+        int postgresSignals = context.Size(15_000, 5_000);
         int rounds = context.Size(3, 2);
         await using var postgres = await PostgresInstance.StartAsync();
         await using var source = await postgres.OpenAsync();
@@ -67,7 +67,7 @@ public static class PostgresScenario
         await using (server)
         {
             using var client = server.Client();
-            await HttpIngestLoad.SendAsync(client, HttpIngestLoad.IngestPath, SignalWorkload.ToJsonBatches(context.Workload.Generate(5_000, "warm"), BatchSize), 5_000, IngestScenario.Concurrency);
+            await IngestScenario.WarmUpAsync(context, client);
             await InsertAsync(source, context.Workload.Generate(2_000, "warm"));
 
             var result = await InterleavedRounds.RunAsync(rounds,
