@@ -47,9 +47,11 @@ public static class BenchmarkProgram
         var context = new BenchContext(quick, results, DateTimeOffset.UtcNow);
         var clock = Stopwatch.StartNew();
         int failures = 0;
+        var loads = new List<string>();
         foreach (var (name, run) in selected)
         {
-            Console.WriteLine($"== {name} ({clock.Elapsed.TotalSeconds:F0} s)");
+            loads.Add($"{name} {Metadata.LoadAverageNow()}");
+            Console.WriteLine($"== {name} ({clock.Elapsed.TotalSeconds:F0} s, load average {Metadata.LoadAverageNow()})");
             try
             {
                 await run(context);
@@ -70,7 +72,7 @@ public static class BenchmarkProgram
         if (all)
         {
             string root = RepoRoot();
-            results.Write(root, Metadata.Capture(root, quick, clock.Elapsed, string.Join(",", selected.Select(s => s.Name))));
+            results.Write(root, Metadata.Capture(root, quick, clock.Elapsed, string.Join(",", selected.Select(s => s.Name)), string.Join(", ", loads)));
             Console.WriteLine($"wrote {Path.Combine(root, "docs", "benchmarks.json")} and benchmarks.md in {clock.Elapsed.TotalSeconds:F0} s");
         }
         return failures == 0 ? 0 : 1;
