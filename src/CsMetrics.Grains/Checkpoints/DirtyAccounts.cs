@@ -20,6 +20,18 @@ public sealed class DirtyAccounts
         }
     }
 
+    /// <summary>Marks many under one lock: the ingest path marks every account of a batch at once.</summary>
+    public void Mark(IEnumerable<string> accountIds)
+    {
+        lock (_gate)
+        {
+            foreach (var id in accountIds)
+            {
+                _ids.Add(id);
+            }
+        }
+    }
+
     public int Count
     {
         get

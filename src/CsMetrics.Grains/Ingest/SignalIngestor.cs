@@ -146,11 +146,5 @@ public sealed class SignalIngestor(
     /// too, before the watermark covers the entry: the checkpoint that covers it writes them
     /// (a grain that has nothing unsaved makes that a no-op).
     /// </summary>
-    private void MarkDirty(IEnumerable<string> accounts)
-    {
-        foreach (var account in accounts)
-        {
-            dirty.Mark(account);
-        }
-    }
+    private void MarkDirty(IEnumerable<string> accounts) => dirty.Mark(accounts);
 }
