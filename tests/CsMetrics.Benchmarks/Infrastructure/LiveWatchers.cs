@@ -12,20 +12,25 @@ namespace CsMetrics.Benchmarks.Infrastructure;
 /// watchers subscribed to them, and a sender whose every signal visibly changes its account (an
 /// urgent ticket opens, then is solved: the support component moves). Latency runs from the
 /// moment the ingest response for a signal arrived to the moment each watcher receives the
-/// delta naming its account; a delta that beats the response counts as 0 ms.
+/// delta showing it — matched by the entry's explanation ("urgent ticket T-7 solved: …"), so a
+/// late delta is measured against its own signal, not a newer one; a delta that beats its
+/// ingest response counts as 0 ms.
 /// </summary>
-public sealed class LiveWatchers : IAsyncDisposable
+public sealed partial class LiveWatchers : IAsyncDisposable
 {
+    [System.Text.RegularExpressions.GeneratedRegex(@"ticket T-(\d+) (opened|solved)")]
+    private static partial System.Text.RegularExpressions.Regex TicketStep();
+
     private readonly BenchServer _server;
     private readonly HttpClient _client;
     private readonly List<HubConnection> _connections = [];
     private readonly string[] _accounts;
     private readonly int[] _ticketOf;
-    // Per account: the Stopwatch timestamp of the latest ingest response (0 while in flight) and its generation.
-    private readonly long[] _respondedAt;
-    private readonly int[] _generation;
+    // Per account and step: the Stopwatch timestamp of its ingest response (absent while in flight).
+    private readonly ConcurrentDictionary<(int Account, int Step), long> _respondedAt = new();
     private readonly Dictionary<string, int> _indexOf;
-    private readonly ConcurrentDictionary<(int Watcher, int Account), int> _counted = new();
+    // Per watcher and account: the newest step already timed (a watcher's handler runs one message at a time).
+    private int[][] _timedStep = [];
     private long _deliveries;
 
     private LiveWatchers(BenchServer server, string prefix, int accounts)
@@ -35,8 +40,6 @@ public sealed class LiveWatchers : IAsyncDisposable
         _accounts = Enumerable.Range(0, accounts).Select(i => $"{prefix}-{i:00000}").ToArray();
         _indexOf = _accounts.Select((a, i) => (a, i)).ToDictionary(x => x.a, x => x.i, StringComparer.Ordinal);
         _ticketOf = new int[accounts];
-        _respondedAt = new long[accounts];
-        _generation = new int[accounts];
     }
 
     public LogLinearHistogram Latency { get; private set; } = new();
@@ -77,6 +80,7 @@ public sealed class LiveWatchers : IAsyncDisposable
     {
         var slots = Enumerable.Range(0, watchlists * perWatchlist).ToArray();
         var connections = new HubConnection[slots.Length];
+        _timedStep = slots.Select(_ => new int[_accounts.Length]).ToArray();
         await Parallel.ForEachAsync(slots, new ParallelOptions { MaxDegreeOfParallelism = parallel }, async (watcher, ct) =>
         {
             var connection = new HubConnectionBuilder()
@@ -94,7 +98,6 @@ public sealed class LiveWatchers : IAsyncDisposable
     public async Task<double> RunAsync(int signalsPerSecond, TimeSpan duration)
     {
         Latency = new LogLinearHistogram();
-        _counted.Clear();
         Interlocked.Exchange(ref _deliveries, 0);
         const int batchesPerSecond = 100;
         int perBatch = Math.Max(1, signalsPerSecond / batchesPerSecond);
@@ -105,17 +108,13 @@ public sealed class LiveWatchers : IAsyncDisposable
             // Consecutive accounts round-robin: an account is touched again only after all others.
             int first = Interlocked.Add(ref cursor, perBatch) - perBatch;
             var indexes = Enumerable.Range(first, perBatch).Select(i => i % _accounts.Length).ToArray();
-            var signals = indexes.Select(NextSignal).ToArray();
-            foreach (int i in indexes)
-            {
-                Volatile.Write(ref _respondedAt[i], 0);
-                Interlocked.Increment(ref _generation[i]);
-            }
+            var steps = indexes.Select(i => Interlocked.Increment(ref _ticketOf[i])).ToArray();
+            var signals = indexes.Select((account, k) => SignalFor(account, steps[k])).ToArray();
             await HttpIngestLoad.PostAsync(_client, HttpIngestLoad.IngestPath, SignalWorkload.ToJsonBatch(signals));
             long at = Stopwatch.GetTimestamp();
-            foreach (int i in indexes)
+            for (int k = 0; k < indexes.Length; k++)
             {
-                Volatile.Write(ref _respondedAt[i], at);
+                _respondedAt[(indexes[k], steps[k])] = at;
             }
         });
         // Deliveries still travelling (coalescing window, queues) count toward the run.
@@ -128,10 +127,9 @@ public sealed class LiveWatchers : IAsyncDisposable
         return clock.Elapsed.TotalSeconds - 0.3;
     }
 
-    private Signal NextSignal(int i)
+    /// <summary>Odd steps open urgent ticket T-(step+1)/2, even steps solve it: every signal changes the score.</summary>
+    private Signal SignalFor(int i, int step)
     {
-        // Even steps open an urgent ticket, odd steps solve it: every signal changes the score.
-        int step = Interlocked.Increment(ref _ticketOf[i]);
         return new Signal
         {
             Id = $"{_accounts[i]}-s{step}", AccountId = _accounts[i], Type = SignalType.Ticket, Timestamp = DateTimeOffset.UtcNow,
@@ -149,15 +147,22 @@ public sealed class LiveWatchers : IAsyncDisposable
                 continue;
             }
             Interlocked.Increment(ref _deliveries);
-            int generation = Volatile.Read(ref _generation[account]);
-            // Each watcher counts each send of an account once (coalescing may repeat an account).
-            if (_counted.TryGetValue((watcher, account), out int seen) && seen == generation)
+            if (!change.TryGetProperty("entry", out var entry) || entry.ValueKind != JsonValueKind.Object
+                || !entry.TryGetProperty("reason", out var reason) || TicketStep().Match(reason.GetString() ?? "") is not { Success: true } match)
+            {
+                continue; // a removal, or the first usage signal: not one of the timed signals
+            }
+            int ticket = int.Parse(match.Groups[1].ValueSpan, System.Globalization.CultureInfo.InvariantCulture);
+            int step = match.Groups[2].ValueSpan is "opened" ? 2 * ticket - 1 : 2 * ticket;
+            // Each watcher times each signal once (a later delta may repeat the same explanation).
+            if (step <= _timedStep[watcher][account])
             {
                 continue;
             }
-            _counted[(watcher, account)] = generation;
-            long responded = Volatile.Read(ref _respondedAt[account]);
-            Latency.RecordMilliseconds(responded == 0 ? 0 : Stopwatch.GetElapsedTime(responded, now).TotalMilliseconds);
+            _timedStep[watcher][account] = step;
+            Latency.RecordMilliseconds(_respondedAt.TryGetValue((account, step), out long responded)
+                ? Stopwatch.GetElapsedTime(responded, now).TotalMilliseconds
+                : 0);
         }
     }
 

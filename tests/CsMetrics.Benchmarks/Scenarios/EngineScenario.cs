@@ -22,8 +22,8 @@ public static class EngineScenario
 
     public static async Task RunAsync(BenchContext context)
     {
-        int signalsPerRound = context.Size(100_000, 30_000);
-        int rounds = context.Size(5, 3);
+        int signalsPerRound = context.Size(60_000, 20_000);
+        int rounds = context.Size(4, 3);
         using var dir = BenchContext.NewTempDirectory("engine");
         using var host = await InProcessSilo.StartAsync(dir.Path);
         try

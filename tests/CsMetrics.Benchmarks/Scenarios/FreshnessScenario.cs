@@ -20,7 +20,7 @@ public static class FreshnessScenario
             await live.ConnectAsync("fresh", watchlists, perWatchlist: 5);
             await live.RunAsync(500, TimeSpan.FromSeconds(2)); // warm-up
 
-            var duration = TimeSpan.FromSeconds(context.Size(15, 5));
+            var duration = TimeSpan.FromSeconds(context.Size(10, 5));
             await live.RunAsync(2_000, duration);
             var slow = live.Latency;
             context.Results.Record("freshnessP50Ms", slow.PercentileMilliseconds(50), $"2,000 signals/s for {duration.TotalSeconds:F0} s, 50 watchers over 10 watchlists, {slow.Count:N0} deliveries timed");

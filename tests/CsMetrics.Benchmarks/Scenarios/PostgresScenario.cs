@@ -53,8 +53,8 @@ public static class PostgresScenario
 
     public static async Task RunAsync(BenchContext context)
     {
-        int csmetricsSignals = context.Size(60_000, 20_000);
-        int postgresSignals = context.Size(15_000, 5_000);
+        int csmetricsSignals = context.Size(40_000, 15_000);
+        int postgresSignals = context.Size(10_000, 4_000);
         int rounds = context.Size(3, 2);
         await using var postgres = await PostgresInstance.StartAsync();
         await using var source = await postgres.OpenAsync();

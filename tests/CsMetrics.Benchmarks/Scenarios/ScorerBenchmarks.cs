@@ -19,6 +19,8 @@ public class ScorerBenchmarks
     public const int Accounts = 200;
     public const int SignalsPerDay = 20_000;
     private const int Days = 64;
+    /// <summary>Days applied in the setup: more than the dedup window, so every measured day is steady state.</summary>
+    private const int WarmDays = 10;
 
     private readonly Scorecard _card = ScorecardParser.Parse(File.ReadAllText(InProcessSilo.DefaultScorecardPath));
     private readonly ComponentScore[] _scratch = new ComponentScore[5];
@@ -39,6 +41,10 @@ public class ScorerBenchmarks
             _days[d] = workload.Generate(SignalsPerDay, $"d{d}", stream: d);
             // The account lookup is the grain directory's job, not the scorer's: resolved here.
             _owners[d] = _days[d].Select(s => _accounts.TryGetValue(s.AccountId, out var a) ? a : _accounts[s.AccountId] = new AccountAggregates()).ToArray();
+        }
+        while (_day < WarmDays)
+        {
+            ApplyAndScore();
         }
     }
 
