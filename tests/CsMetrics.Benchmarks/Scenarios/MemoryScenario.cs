@@ -49,7 +49,7 @@ public static class MemoryScenario
             double managed = (double)(heapAfter - heapBefore) / accounts;
             double workingSet = (double)(workingSetAfter - workingSetBefore) / accounts;
             context.Results.Record("bytesPerAccount", managed,
-                $"managed heap after full GC at {accounts:N0} accounts × {signalsPerAccount} signals; working set {workingSet:N0} B/account (1M accounts ≈ {workingSet * 1e6 / 1024 / 1024 / 1024:F1} GB)");
+                $"managed heap after full GC at {accounts:N0} accounts × {signalsPerAccount} signals; working set growth {workingSet:N0} B/account, whole process {workingSetAfter / 1024 / 1024:N0} MB ({(double)workingSetAfter / accounts:N0} B/account all-in; 1M accounts ≈ {Math.Max(workingSet, managed) * 1e6 / 1024 / 1024 / 1024:F1} GB + runtime)");
             context.Results.Note("memory", $"of the {managed:N0} managed bytes per account, the scoring aggregates alone (AccountAggregates in a Dictionary, same signals) take {AggregatesOnly(context, accounts, signalsPerAccount):N0}; the rest is the grain (activation, state with recent signals and explained changes, index entry).");
         }
         finally
