@@ -22,7 +22,7 @@ public static class EngineScenario
 
     public static async Task RunAsync(BenchContext context)
     {
-        int signalsPerRound = context.Size(60_000, 20_000);
+        int signalsPerRound = context.Size(60_000, 15_000);
         int rounds = context.Size(4, 3);
         using var dir = BenchContext.NewTempDirectory("engine");
         using var host = await InProcessSilo.StartAsync(dir.Path);

@@ -22,7 +22,7 @@ public static class FanoutScenario
             await live.ConnectAsync("fan", 1, watchers, parallel: 32);
             await live.RunAsync(100, TimeSpan.FromSeconds(2)); // warm-up
 
-            var duration = TimeSpan.FromSeconds(context.Size(10, 5));
+            var duration = TimeSpan.FromSeconds(context.Size(10, 4));
             double seconds = await live.RunAsync(signalsPerSecond, duration);
             double rate = live.Deliveries / seconds;
             context.Results.Record("fanoutDeliveriesPerSec", rate,

@@ -20,13 +20,13 @@ public static class FreshnessScenario
             await live.ConnectAsync("fresh", watchlists, perWatchlist: 5);
             await live.RunAsync(500, TimeSpan.FromSeconds(2)); // warm-up
 
-            var duration = TimeSpan.FromSeconds(context.Size(10, 5));
+            var duration = TimeSpan.FromSeconds(context.Size(10, 4));
             await live.RunAsync(2_000, duration);
             var slow = live.Latency;
             context.Results.Record("freshnessP50Ms", slow.PercentileMilliseconds(50), $"2,000 signals/s for {duration.TotalSeconds:F0} s, 50 watchers over 10 watchlists, {slow.Count:N0} deliveries timed");
             context.Results.Record("freshnessP99Ms", slow.PercentileMilliseconds(99), $"same run; max {slow.MaxMilliseconds:F0} ms");
 
-            await live.RunAsync(20_000, TimeSpan.FromSeconds(context.Size(10, 4)));
+            await live.RunAsync(20_000, TimeSpan.FromSeconds(context.Size(10, 3)));
             var fast = live.Latency;
             context.Results.Record("freshnessP99MsAt20k", fast.PercentileMilliseconds(99), $"20,000 signals/s; p50 {fast.PercentileMilliseconds(50):F1} ms, max {fast.MaxMilliseconds:F0} ms, {fast.Count:N0} deliveries timed");
         }

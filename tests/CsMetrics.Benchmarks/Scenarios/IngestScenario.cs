@@ -13,7 +13,7 @@ public static class IngestScenario
 
     public static async Task RunAsync(BenchContext context)
     {
-        int signalsPerRound = context.Size(60_000, 20_000);
+        int signalsPerRound = context.Size(60_000, 15_000);
         int rounds = context.Size(4, 3);
         using var dir = BenchContext.NewTempDirectory("ingest");
         var (server, _) = await BenchServer.StartAsync(dir.Path, new Dictionary<string, string> { ["CsMetrics__Benchmark__CeilingEndpoint"] = "true" });

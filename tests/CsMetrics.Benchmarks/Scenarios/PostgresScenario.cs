@@ -54,7 +54,7 @@ public static class PostgresScenario
     public static async Task RunAsync(BenchContext context)
     {
         int csmetricsSignals = context.Size(40_000, 15_000);
-        int postgresSignals = context.Size(10_000, 4_000);
+        int postgresSignals = context.Size(10_000, 3_000);
         int rounds = context.Size(3, 2);
         await using var postgres = await PostgresInstance.StartAsync();
         await using var source = await postgres.OpenAsync();

@@ -17,7 +17,7 @@ public static class RecoveryScenario
 
     public static async Task RunAsync(BenchContext context)
     {
-        int signals = context.Size(1_000_000, 200_000);
+        int signals = context.Size(1_000_000, 150_000);
         const int chunk = 100_000;
         var noCheckpoints = new Dictionary<string, string> { ["CsMetrics__Checkpoint__Interval"] = "10:00:00" };
         using var dir = BenchContext.NewTempDirectory("recovery");

@@ -19,8 +19,8 @@ public static class ScorerScenario
         var job = Job.Dry
             .WithToolchain(InProcessEmitToolchain.Instance)
             .WithInvocationCount(1).WithUnrollFactor(1)
-            .WithWarmupCount(context.Size(12, 10))
-            .WithIterationCount(context.Size(10, 5))
+            .WithWarmupCount(context.Size(12, 8))
+            .WithIterationCount(context.Size(10, 4))
             .WithId("short-in-process");
         var config = ManualConfig.CreateEmpty()
             .AddJob(job)
