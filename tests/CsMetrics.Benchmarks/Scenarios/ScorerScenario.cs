@@ -28,8 +28,16 @@ public static class ScorerScenario
             .AddLogger(new ConsoleLogger())
             .AddColumnProvider(BenchmarkDotNet.Columns.DefaultColumnProviders.Instance)
             .WithOptions(ConfigOptions.DisableLogFile | ConfigOptions.JoinSummary)
-            .WithArtifactsPath(Path.Combine(Path.GetTempPath(), "csm-bench-bdn"));
-        var summary = BenchmarkRunner.Run<ScorerBenchmarks>(config);
+            .WithArtifactsPath(Path.Combine(Path.GetTempPath(), $"csm-bench-bdn-{Guid.NewGuid():N}"));
+        BenchmarkDotNet.Reports.Summary summary;
+        try
+        {
+            summary = BenchmarkRunner.Run<ScorerBenchmarks>(config);
+        }
+        finally
+        {
+            Directory.Delete(config.ArtifactsPath, recursive: true);
+        }
         var report = summary.Reports.Single();
         long? bytes = report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase);
         double nanos = report.ResultStatistics?.Median ?? double.NaN;
