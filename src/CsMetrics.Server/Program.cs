@@ -25,6 +25,10 @@ api.MapAlertsApi();
 api.MapKeysApi();
 api.MapIntegrationsApi();
 api.MapMetricsApi();
+if (app.Configuration.GetSection(CsMetricsOptions.Section).Get<CsMetricsOptions>()?.Benchmark.CeilingEndpoint == true)
+{
+    api.MapSignalsCeilingApi();
+}
 
 app.Run();
 

@@ -219,16 +219,15 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
 
         var previous = state.Components;
         bool versionChanged = state.ScorecardVersion != card.Version;
-        var components = new ComponentView[card.Components.Count];
-        bool componentsChanged = previous.Length != components.Length || versionChanged;
-        for (int i = 0; i < components.Length; i++)
+        int count = card.Components.Count;
+        // Compared field by field before anything is allocated: most signals move nothing
+        // visible, and those cost no garbage (the in-process benchmark's per-signal path).
+        bool componentsChanged = previous.Length != count || versionChanged;
+        for (int i = 0; i < count && !componentsChanged; i++)
         {
             ref readonly ComponentScore c = ref _scratch[i];
-            components[i] = new ComponentView(card.Components[i].Name, c.Included ? c.Score : null, c.Weight, c.Included);
-            if (!componentsChanged && previous[i] != components[i])
-            {
-                componentsChanged = true;
-            }
+            var p = previous[i];
+            componentsChanged = p.Name != card.Components[i].Name || p.Score != (c.Included ? c.Score : null) || p.Weight != c.Weight || p.Included != c.Included;
         }
 
         bool scoreChanged = after != state.Score || bandAfter != state.Band;
@@ -236,6 +235,13 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         if (!scoreChanged && !componentsChanged)
         {
             return false;
+        }
+
+        var components = new ComponentView[count];
+        for (int i = 0; i < count; i++)
+        {
+            ref readonly ComponentScore c = ref _scratch[i];
+            components[i] = new ComponentView(card.Components[i].Name, c.Included ? c.Score : null, c.Weight, c.Included);
         }
 
         var changes = new ComponentChange[components.Length];

@@ -1,14 +1,18 @@
 namespace CsMetrics.Scoring.Aggregates;
 
 /// <summary>
-/// The most recent first-response times (hours), by the day of the response, in a fixed ring.
+/// The most recent first-response times (hours), by the day of the response, in a ring of at
+/// most <see cref="Capacity"/>. The arrays grow with the samples (most accounts have a handful:
+/// a full ring up front cost 3 KB per account, measured by the memory benchmark) and stop
+/// growing at the capacity, after which the oldest sample is overwritten.
 /// The median over a window is taken from a stack copy: no allocation, bounded work.
 /// </summary>
 internal sealed class FirstResponseSamples
 {
     public const int Capacity = 256;
-    private readonly int[] _days = new int[Capacity];
-    private readonly double[] _hours = new double[Capacity];
+    private const int InitialSize = 4;
+    private int[] _days = [];
+    private double[] _hours = [];
     private int _next;
     private int _count;
 
@@ -16,6 +20,13 @@ internal sealed class FirstResponseSamples
 
     public void Add(int day, double hours)
     {
+        if (_count == _days.Length && _count < Capacity)
+        {
+            // Still filling (so _next == _count): grow, keeping the samples in place.
+            int size = Math.Min(Capacity, Math.Max(InitialSize, _days.Length * 2));
+            Array.Resize(ref _days, size);
+            Array.Resize(ref _hours, size);
+        }
         _days[_next] = day;
         _hours[_next] = hours;
         _next = (_next + 1) % Capacity;

@@ -45,15 +45,22 @@ internal sealed class SeenIds
             newest = Math.Max(newest, _days[i]);
         }
         newest = Math.Max(newest, arrivalDay);
+        int arrivalSlot = ((arrivalDay % Slots) + Slots) % Slots;
+        bool remembered = arrivalDay > newest - Slots;
         for (int i = 0; i < Slots; i++)
         {
             if (_sets[i] is { } set)
             {
                 if (_days[i] <= newest - Slots)
                 {
-                    // Out of the window: forget the whole day at once.
+                    // Out of the window: forget the whole day at once. The set about to take
+                    // today's ids keeps its capacity (Clear does not shrink), so a busy account
+                    // in steady state rotates its days without allocating; others free theirs.
                     set.Clear();
-                    _sets[i] = null;
+                    if (i != arrivalSlot || !remembered)
+                    {
+                        _sets[i] = null;
+                    }
                     _days[i] = 0;
                 }
                 else if (set.Contains(hash))
@@ -63,18 +70,26 @@ internal sealed class SeenIds
             }
         }
 
-        if (arrivalDay <= newest - Slots)
+        if (!remembered)
         {
             // An arrival older than the window (the clock stepped back): not a known duplicate,
             // but remembering it would overwrite a newer day's ids that share its slot.
             return true;
         }
 
-        int slot = ((arrivalDay % Slots) + Slots) % Slots;
+        int slot = arrivalSlot;
         if (_sets[slot] is null || _days[slot] != arrivalDay)
         {
-            _sets[slot] = new HashSet<ulong>();
-            _days[slot] = arrivalDay;
+            if (_sets[slot] is { Count: 0 })
+            {
+                // Cleared just above (its day left the window): today's ids go into it.
+                _days[slot] = arrivalDay;
+            }
+            else
+            {
+                _sets[slot] = new HashSet<ulong>();
+                _days[slot] = arrivalDay;
+            }
         }
         _sets[slot]!.Add(hash);
         return true;

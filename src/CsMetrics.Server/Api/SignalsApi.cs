@@ -24,6 +24,36 @@ public static class SignalsApi
         return app;
     }
 
+    /// <summary>
+    /// The benchmark's ceiling: the same body reading and parsing as ingest, then the batch is
+    /// discarded. Only mapped when <c>CsMetrics:Benchmark:CeilingEndpoint</c> is true (never by
+    /// default): it acknowledges without storing, which is only useful to measure the HTTP stack.
+    /// </summary>
+    public static IEndpointRouteBuilder MapSignalsCeilingApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/v1/benchmark/ceiling", CeilingAsync)
+            .RequireAuthorization(Policies.Ingest)
+            .ExcludeFromDescription();
+        return app;
+    }
+
+    private static async Task<Results<Accepted<IngestResponse>, ProblemHttpResult>> CeilingAsync(
+        HttpContext http, IOptions<CsMetricsOptions> options, TimeProvider time, CancellationToken ct)
+    {
+        var o = options.Value;
+        var body = await RequestBody.ReadAsync(http.Request, o.MaxRequestBodyBytes, ct);
+        if (body.TooLarge)
+        {
+            return TypedResults.Problem(title: "Request body too large", statusCode: 413);
+        }
+        var parsed = SignalBatchParser.Parse(body.Bytes.Span, o.MaxBatchSignals, time.GetUtcNow());
+        if (parsed.Errors.Count > 0)
+        {
+            return SignalProblems.From(parsed);
+        }
+        return TypedResults.Accepted((string?)null, new IngestResponse(parsed.Signals.Count, 0));
+    }
+
     private static async Task<Results<Accepted<IngestResponse>, ProblemHttpResult>> IngestAsync(
         HttpContext http, SignalIngestor ingestor, IOptions<CsMetricsOptions> options, TimeProvider time, CancellationToken ct)
     {

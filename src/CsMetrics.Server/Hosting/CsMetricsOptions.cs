@@ -52,4 +52,16 @@ public sealed class CsMetricsOptions
 
     /// <summary>Seed and stream realistic demo accounts (<c>--demo</c>).</summary>
     public bool Demo { get; set; }
+
+    /// <summary>Switches for the benchmark suite (tests/CsMetrics.Benchmarks); all off by default.</summary>
+    public BenchmarkOptions Benchmark { get; set; } = new();
+}
+
+public sealed class BenchmarkOptions
+{
+    /// <summary>
+    /// Maps <c>POST /api/v1/benchmark/ceiling</c>, which parses an ingest batch and discards it
+    /// (CsMetrics__Benchmark__CeilingEndpoint=true). Never enable it in production.
+    /// </summary>
+    public bool CeilingEndpoint { get; set; }
 }

@@ -133,4 +133,29 @@ public class DedupTests
         Assert.True(a.Apply(Usage(T0, id: "Id-1 "), T0));
         Assert.Equal(3, a.SignalCount(SignalType.Usage));
     }
+
+    [Fact]
+    public void A_steady_account_rotates_its_days_without_allocating_and_still_forgets_old_ids()
+    {
+        var seen = new SeenIds();
+        ulong next = 1;
+        // Three weeks of 100 ids a day: every day slot has been used and reused.
+        for (int day = 1; day <= 21; day++)
+        {
+            for (int i = 0; i < 100; i++)
+            {
+                Assert.True(seen.TryAdd(next++, day));
+            }
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            Assert.True(seen.TryAdd(next++, 22));
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // Day 14's ids (slot reused for day 22) are gone, day 15's are still remembered.
+        Assert.False(seen.Contains(1301UL));
+        Assert.True(seen.Contains(1401UL));
+        Assert.Equal(800, seen.Count);
+    }
 }

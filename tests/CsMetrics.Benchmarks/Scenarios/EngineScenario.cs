@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using CsMetrics.Benchmarks.Infrastructure;
+using CsMetrics.Grains.Ingest;
+using CsMetrics.Scoring.Aggregates;
+using CsMetrics.Scoring.Health;
+using CsMetrics.Scoring.Scorecards;
+using CsMetrics.Scoring.Signals;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CsMetrics.Benchmarks.Scenarios;
+
+/// <summary>
+/// (3) The engine without HTTP: batches of 500 through <see cref="SignalIngestor"/> (durable log,
+/// per-account grain calls, rescoring, index updates), against one thread running the same
+/// scoring code over a Dictionary — the machine's limit for this work, so the ratio is the
+/// engine's own overhead (durability, messaging, concurrency).
+/// </summary>
+public static class EngineScenario
+{
+    public const int BatchSize = 500;
+    public const int Concurrency = 16;
+
+    public static async Task RunAsync(BenchContext context)
+    {
+        int signalsPerRound = context.Size(60_000, 15_000);
+        int rounds = context.Size(4, 3);
+        using var dir = BenchContext.NewTempDirectory("engine");
+        using var host = await InProcessSilo.StartAsync(dir.Path);
+        try
+        {
+            var ingestor = host.Services.GetRequiredService<SignalIngestor>();
+            var card = ScorecardParser.Parse(File.ReadAllText(InProcessSilo.DefaultScorecardPath));
+            var loop = new DictionaryLoop(card);
+            await IngestAsync(ingestor, context.Workload.OnePerAccount("warm"));
+            loop.Run(context.Workload.OnePerAccount("warm"));
+
+            var result = await InterleavedRounds.RunAsync(rounds,
+                round => IngestAsync(ingestor, context.Workload.Generate(signalsPerRound, $"e{round}")),
+                round => Task.FromResult(loop.Run(context.Workload.Generate(signalsPerRound, $"e{round}"))),
+                "engine", "dictionary");
+            context.Results.Record("inProcessSignalsPerSec", result.MedianA,
+                $"silo in the benchmark process, SQLite log + state, {signalsPerRound:N0} signals/round, batches of {BatchSize}, {Concurrency} in flight");
+            context.Results.Record("dictionaryRatio", result.MedianRatio,
+                $"engine/single-thread Dictionary loop median (min {result.MinRatio:F2}, max {result.MaxRatio:F2}); loop {result.MedianB:N0} signals/s");
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    public static async Task<double> IngestAsync(SignalIngestor ingestor, Signal[] signals)
+    {
+        var batches = signals.Chunk(BatchSize).ToArray();
+        int next = -1;
+        var watch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < batches.Length)
+            {
+                await ingestor.IngestAsync(batches[i]);
+            }
+        }));
+        return signals.Length / watch.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>The scoring code on one thread: apply each signal to its account's aggregates, then rescore the account, as the grain does.</summary>
+    private sealed class DictionaryLoop(Scorecard card)
+    {
+        private readonly Dictionary<string, AccountAggregates> _accounts = new(StringComparer.Ordinal);
+        private readonly ComponentScore[] _scratch = new ComponentScore[card.Components.Count];
+
+        public double Run(Signal[] signals)
+        {
+            var watch = Stopwatch.StartNew();
+            double checksum = 0;
+            foreach (var signal in signals)
+            {
+                var now = DateTimeOffset.UtcNow;
+                if (!_accounts.TryGetValue(signal.AccountId, out var aggregates))
+                {
+                    _accounts[signal.AccountId] = aggregates = new AccountAggregates();
+                }
+                if (aggregates.Apply(signal, now))
+                {
+                    checksum += HealthScorer.Evaluate(card, aggregates, 0, now, _scratch).Score;
+                }
+            }
+            GC.KeepAlive(checksum);
+            return signals.Length / watch.Elapsed.TotalSeconds;
+        }
+    }
+}

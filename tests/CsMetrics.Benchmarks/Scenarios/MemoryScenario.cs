@@ -1,0 +1,99 @@
+using CsMetrics.Benchmarks.Infrastructure;
+using CsMetrics.Contracts.Index;
+using CsMetrics.Grains.Ingest;
+using CsMetrics.Scoring.Signals;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CsMetrics.Benchmarks.Scenarios;
+
+/// <summary>
+/// (5) Bytes per resident account: every account of the universe gets a realistic week of the
+/// signal mix (users, features, tickets, survey answers, MRR, and the ids the dedup remembers),
+/// through the real ingest path into an in-process silo. Managed heap after a full compacting GC
+/// and the process working set, each as the growth over the idle silo, divided by the accounts.
+/// </summary>
+public static class MemoryScenario
+{
+    public static async Task RunAsync(BenchContext context)
+    {
+        int accounts = context.Workload.Accounts;
+        int signalsPerAccount = context.Size(15, 15);
+        using var dir = BenchContext.NewTempDirectory("memory");
+        using var host = await InProcessSilo.StartAsync(dir.Path);
+        try
+        {
+            var ingestor = host.Services.GetRequiredService<SignalIngestor>();
+            var grains = host.Services.GetRequiredService<IGrainFactory>();
+            // One account warms every code path the load uses, so JIT and pools are in the baseline.
+            await ingestor.IngestAsync(SignalsFor(context, "warm-account", 0, signalsPerAccount).ToArray());
+            long heapBefore = FullGcHeap();
+            long workingSetBefore = Environment.WorkingSet;
+
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            const int accountsPerChunk = 2000;
+            for (int first = 0; first < accounts; first += accountsPerChunk)
+            {
+                var signals = Enumerable.Range(first, Math.Min(accountsPerChunk, accounts - first))
+                    .SelectMany(a => SignalsFor(context, SignalWorkload.AccountId(a), a, signalsPerAccount)).ToArray();
+                await EngineScenario.IngestAsync(ingestor, signals);
+            }
+            // Index updates are one-way messages: wait until every account is listed.
+            while ((await Task.WhenAll(Enumerable.Range(0, AccountIndex.ShardCount).Select(s => grains.GetGrain<IAccountIndexShard>(s).Count()))).Sum() < accounts + 1)
+            {
+                await Task.Delay(200);
+            }
+            Console.WriteLine($"  loaded {accounts:N0} accounts × {signalsPerAccount} signals in {started.Elapsed.TotalSeconds:F1} s");
+
+            long heapAfter = FullGcHeap();
+            long workingSetAfter = Environment.WorkingSet;
+            double managed = (double)(heapAfter - heapBefore) / accounts;
+            double workingSet = (double)(workingSetAfter - workingSetBefore) / accounts;
+            context.Results.Record("bytesPerAccount", managed,
+                $"managed heap after full GC at {accounts:N0} accounts × {signalsPerAccount} signals; working set growth {workingSet:N0} B/account, whole process {workingSetAfter / 1024 / 1024:N0} MB ({(double)workingSetAfter / accounts:N0} B/account all-in; 1M accounts ≈ {Math.Max(workingSet, managed) * 1e6 / 1024 / 1024 / 1024:F1} GB + runtime)");
+            context.Results.Note("memory", $"of the {managed:N0} managed bytes per account, the scoring aggregates alone (AccountAggregates in a Dictionary, same signals) take {AggregatesOnly(context, accounts, signalsPerAccount):N0}; the rest is the grain (activation, state with recent signals and explained changes, index entry).");
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    /// <summary>The same accounts' aggregates without the engine: what the scoring state itself costs.</summary>
+    private static double AggregatesOnly(BenchContext context, int accounts, int signalsPerAccount)
+    {
+        long before = FullGcHeap();
+        var map = new Dictionary<string, CsMetrics.Scoring.Aggregates.AccountAggregates>(accounts, StringComparer.Ordinal);
+        var now = DateTimeOffset.UtcNow;
+        for (int a = 0; a < accounts; a++)
+        {
+            string id = SignalWorkload.AccountId(a);
+            var aggregates = map[id] = new CsMetrics.Scoring.Aggregates.AccountAggregates();
+            foreach (var signal in SignalsFor(context, id, a, signalsPerAccount))
+            {
+                aggregates.Apply(signal, now);
+            }
+        }
+        double perAccount = (double)(FullGcHeap() - before) / accounts;
+        GC.KeepAlive(map);
+        return perAccount;
+    }
+
+    private static long FullGcHeap()
+    {
+        System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        return GC.GetTotalMemory(forceFullCollection: false);
+    }
+
+    /// <summary>An account's week: the workload's mix, seeded by the account, so each account's state is its own and reproducible.</summary>
+    private static IEnumerable<Signal> SignalsFor(BenchContext context, string accountId, int accountIndex, int count)
+    {
+        var random = new Random(HashCode.Combine(BenchContext.Seed, accountIndex));
+        for (int i = 0; i < count; i++)
+        {
+            yield return context.Workload.Create(random, accountId, $"m-{accountId}-{i}");
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using BenchmarkDotNet.Attributes;
+using CsMetrics.Benchmarks.Infrastructure;
+using CsMetrics.Scoring.Aggregates;
+using CsMetrics.Scoring.Health;
+using CsMetrics.Scoring.Scorecards;
+using CsMetrics.Scoring.Signals;
+
+namespace CsMetrics.Benchmarks.Scenarios;
+
+/// <summary>
+/// The scorer's hot path per signal: apply it to its account's aggregates, then rescore the
+/// account (what the account grain does for every accepted signal). Each invocation is one
+/// server day with fresh ids for <see cref="Accounts"/> accounts, so after a week the accounts
+/// are in steady state: their dedup memory rotates through its day slots instead of growing.
+/// </summary>
+[MemoryDiagnoser]
+public class ScorerBenchmarks
+{
+    public const int Accounts = 200;
+    public const int SignalsPerDay = 20_000;
+    private const int Days = 64;
+    /// <summary>Days applied in the setup: more than the dedup window, so every measured day is steady state.</summary>
+    private const int WarmDays = 10;
+
+    private readonly Scorecard _card = ScorecardParser.Parse(File.ReadAllText(InProcessSilo.DefaultScorecardPath));
+    private readonly ComponentScore[] _scratch = new ComponentScore[5];
+    private readonly Dictionary<string, AccountAggregates> _accounts = new(StringComparer.Ordinal);
+    private readonly DateTimeOffset _start = new(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
+    private Signal[][] _days = [];
+    private AccountAggregates[][] _owners = [];
+    private int _day;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _days = new Signal[Days][];
+        _owners = new AccountAggregates[Days][];
+        for (int d = 0; d < Days; d++)
+        {
+            var workload = new SignalWorkload(Accounts, BenchContext.Seed, _start.AddDays(d));
+            _days[d] = workload.Generate(SignalsPerDay, $"d{d}", stream: d);
+            // The account lookup is the grain directory's job, not the scorer's: resolved here.
+            _owners[d] = _days[d].Select(s => _accounts.TryGetValue(s.AccountId, out var a) ? a : _accounts[s.AccountId] = new AccountAggregates()).ToArray();
+        }
+        while (_day < WarmDays)
+        {
+            ApplyAndScore();
+        }
+    }
+
+    [Benchmark(OperationsPerInvoke = SignalsPerDay)]
+    public double ApplyAndScore()
+    {
+        int day = _day++ % Days;
+        var signals = _days[day];
+        var owners = _owners[day];
+        var now = _start.AddDays(_day);
+        double checksum = 0;
+        for (int i = 0; i < signals.Length; i++)
+        {
+            if (owners[i].Apply(signals[i], now))
+            {
+                checksum += HealthScorer.Evaluate(_card, owners[i], 25, now, _scratch).Score;
+            }
+        }
+        return checksum;
+    }
+}

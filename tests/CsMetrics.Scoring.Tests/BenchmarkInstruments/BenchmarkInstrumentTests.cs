@@ -1,0 +1,60 @@
+using CsMetrics.Benchmarks.Infrastructure;
+
+namespace CsMetrics.Scoring.Tests.BenchmarkInstruments;
+
+/// <summary>The benchmark's histogram and Zipf generator (tests/CsMetrics.Benchmarks): if they lie, every figure does.</summary>
+public class BenchmarkInstrumentTests
+{
+    [Fact]
+    public void Histogram_percentiles_are_within_two_percent_of_the_exact_ones()
+    {
+        var histogram = new LogLinearHistogram();
+        var random = new Random(7);
+        var values = Enumerable.Range(0, 100_000).Select(_ => Math.Exp(random.NextDouble() * 12)).ToArray(); // 1 µs .. 160 ms
+        foreach (double micros in values)
+        {
+            histogram.RecordMicroseconds((long)micros);
+        }
+        var sorted = values.Select(v => (double)(long)v).Order().ToArray();
+        foreach (double p in new[] { 50.0, 90, 99, 99.9 })
+        {
+            double exact = sorted[(int)Math.Ceiling(p / 100 * sorted.Length) - 1] / 1000;
+            double reported = histogram.PercentileMilliseconds(p);
+            Assert.InRange(reported, exact, exact * 1.02 + 0.001);
+        }
+        Assert.Equal(sorted[^1] / 1000, histogram.MaxMilliseconds);
+        Assert.Equal(100_000, histogram.Count);
+    }
+
+    [Fact]
+    public void Histogram_small_values_are_exact_and_huge_ones_are_kept()
+    {
+        var histogram = new LogLinearHistogram();
+        histogram.RecordMicroseconds(0);
+        histogram.RecordMicroseconds(5);
+        histogram.RecordMicroseconds(127);
+        histogram.RecordMilliseconds(3_600_000);
+        Assert.Equal(0.005, histogram.PercentileMilliseconds(50));
+        Assert.Equal(0.127, histogram.PercentileMilliseconds(75));
+        Assert.Equal(3_600_000, histogram.PercentileMilliseconds(100));
+    }
+
+    [Fact]
+    public void Zipf_ranks_follow_one_over_rank_and_repeat_with_the_seed()
+    {
+        var zipf = new ZipfSampler(1000, 1.0);
+        var counts = new int[1000];
+        var random = new Random(42);
+        for (int i = 0; i < 200_000; i++)
+        {
+            counts[zipf.Next(random)]++;
+        }
+        // P(rank r) ∝ 1/(r+1): rank 0 twice rank 1, ten times rank 9.
+        Assert.InRange(counts[0] / (double)counts[1], 1.8, 2.2);
+        Assert.InRange(counts[0] / (double)counts[9], 8.5, 11.5);
+        Assert.InRange(counts[0] / 200_000.0, 0.13, 0.14); // 1 / H(1000) ≈ 0.1336
+        var again = new Random(42);
+        var first = new Random(42);
+        Assert.Equal(Enumerable.Range(0, 100).Select(_ => zipf.Next(first)), Enumerable.Range(0, 100).Select(_ => zipf.Next(again)));
+    }
+}
