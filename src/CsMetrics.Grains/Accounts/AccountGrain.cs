@@ -488,17 +488,24 @@ public sealed class AccountGrain : Grain, IAccountGrain
         _lastFactCount = current.Count;
         var group = MetricsGroup();
         var shard = GrainFactory.GetGrain<IMetricsShard>(MetricsShards.ShardOf(AccountId));
+        if (!_state.State.MetricsPublished)
+        {
+            // First publish (its baseline is empty, so it sends the full facts): under the
+            // shard's epoch, or a shard rebuilt before this account existed would drop it.
+            _state.State.MetricsEpoch = await shard.GetEpoch();
+        }
+        long epoch = _state.State.MetricsEpoch;
         if (group == _sentGroup)
         {
             var delta = MetricFacts.Diff(_sentFacts!, current);
             if (delta.Count > 0)
             {
-                await shard.Add(group.Segment, group.Owner, MetricFacts.Encode(delta));
+                await shard.Add(group.Segment, group.Owner, MetricFacts.Encode(delta), epoch);
             }
         }
         else
         {
-            await shard.Move(_sentGroup.Segment, _sentGroup.Owner, MetricFacts.Encode(_sentFacts!), group.Segment, group.Owner, MetricFacts.Encode(current));
+            await shard.Move(_sentGroup.Segment, _sentGroup.Owner, MetricFacts.Encode(_sentFacts!), group.Segment, group.Owner, MetricFacts.Encode(current), epoch);
         }
         _sentFacts = null;
         if (!_state.State.MetricsPublished)
@@ -506,6 +513,38 @@ public sealed class AccountGrain : Grain, IAccountGrain
             _state.State.MetricsPublished = true;
             MarkDirty();
         }
+    }
+
+    /// <summary>
+    /// A rebuild reached this account: its shard was reset to <paramref name="epoch"/>, so send
+    /// everything (a delta from nothing) under it. A change still waiting to be published is
+    /// part of the full facts. Publishes of the account's older epoch that the shard dropped
+    /// since the reset are covered the same way; publishes after this one are diffs from here.
+    /// </summary>
+    public async Task RepublishMetrics(long epoch)
+    {
+        if (!Exists)
+        {
+            DeactivateOnIdle(); // woken for nothing: don't linger
+            return;
+        }
+        if (epoch <= _state.State.MetricsEpoch)
+        {
+            return; // already sent under this epoch (a retried rebuild, or its first publish came after the reset)
+        }
+        _publishScheduled = false;
+        var current = CurrentFacts();
+        _lastFactCount = current.Count;
+        var group = MetricsGroup();
+        if (current.Count > 0)
+        {
+            await GrainFactory.GetGrain<IMetricsShard>(MetricsShards.ShardOf(AccountId))
+                .Add(group.Segment, group.Owner, MetricFacts.Encode(current), epoch);
+        }
+        _sentFacts = null;
+        _state.State.MetricsEpoch = epoch;
+        _state.State.MetricsPublished = true;
+        MarkDirty();
     }
 
     public async Task Checkpoint()

@@ -34,6 +34,7 @@ public sealed class Checkpointer(
     DirtyAccounts dirty,
     IGrainFactory grains,
     SignalIngestor ingestor,
+    Metrics.MetricsRebuilder metricsRebuilder,
     ILogger<Checkpointer> logger)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -99,5 +100,7 @@ public sealed class Checkpointer(
             lost.Count, lost[0], log.Name, checkpoint);
         var (entries, applied) = await ingestor.ReplayLogAsync(checkpoint, cancellationToken);
         logger.LogInformation("Replayed {Entries} log entries: {Applied} signals were missing and are applied again", entries, applied);
+        // The silo that left may have held metrics shards or accounts with unsaved changes: rebuild.
+        metricsRebuilder.Request("accounts came back without applied log entries");
     }
 }
