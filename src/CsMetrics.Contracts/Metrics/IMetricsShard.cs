@@ -21,13 +21,14 @@ public interface IMetricsShard : IGrainWithIntegerKey
     /// Adds facts (signed deltas) to the (segment, owner) group. <paramref name="epoch"/> is the
     /// sender's metrics epoch: older than the shard's, the message is dropped (it is relative to
     /// sums a rebuild threw away); newer, the shard first resets itself to it (see docs/metrics.md).
+    /// Returns the shard's epoch: a sender behind it republishes its full facts under it.
     /// </summary>
     [Alias("Add")]
-    Task Add(string segment, string owner, byte[] facts, long epoch);
+    Task<long> Add(string segment, string owner, byte[] facts, long epoch);
 
     /// <summary>Moves an account's facts between groups (its registry segment or owner changed). Same epoch rule as <see cref="Add"/>.</summary>
     [Alias("Move")]
-    Task Move(string fromSegment, string fromOwner, byte[] oldFacts, string toSegment, string toOwner, byte[] newFacts, long epoch);
+    Task<long> Move(string fromSegment, string fromOwner, byte[] oldFacts, string toSegment, string toOwner, byte[] newFacts, long epoch);
 
     /// <summary>
     /// Starts a rebuild of this shard: clears every sum and moves to <paramref name="epoch"/>

@@ -51,23 +51,23 @@ public sealed class MetricsShardGrain(
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Checkpoint();
 
-    public Task Add(string segment, string owner, byte[] facts, long epoch)
+    public Task<long> Add(string segment, string owner, byte[] facts, long epoch)
     {
         if (Accepts(epoch))
         {
             AddInto(segment, owner, MetricFacts.Decode(facts), +1);
         }
-        return Task.CompletedTask;
+        return Task.FromResult(_epoch);
     }
 
-    public Task Move(string fromSegment, string fromOwner, byte[] oldFacts, string toSegment, string toOwner, byte[] newFacts, long epoch)
+    public Task<long> Move(string fromSegment, string fromOwner, byte[] oldFacts, string toSegment, string toOwner, byte[] newFacts, long epoch)
     {
         if (Accepts(epoch))
         {
             AddInto(fromSegment, fromOwner, MetricFacts.Decode(oldFacts), -1);
             AddInto(toSegment, toOwner, MetricFacts.Decode(newFacts), +1);
         }
-        return Task.CompletedTask;
+        return Task.FromResult(_epoch);
     }
 
     /// <summary>
