@@ -62,6 +62,7 @@ public static class SiloSetup
         services.AddOptions<Sweeps.SweepOptions>().BindConfiguration(Sweeps.SweepOptions.Section);
         services.AddSingleton<Sweeps.SilenceSweeper>();
         services.AddSingleton<ScorecardRescorer>();
+        services.AddSingleton<Metrics.MetricsRebuilder>();
         services.TryAddSingleton<ScorecardRegistry>();
         services.AddSingleton<DirtyAccounts>();
         services.AddSingleton<DirtyCommentMonths>();

@@ -61,6 +61,14 @@ public interface IAccountGrain : IGrainWithStringKey
     Task Checkpoint();
 
     /// <summary>
+    /// Metrics rebuild: sends the account's full metric facts to its shard under
+    /// <paramref name="epoch"/> and publishes under it from now on. Does nothing if the account
+    /// is already at that epoch or a newer one, so a retried rebuild never counts it twice.
+    /// </summary>
+    [Alias("RepublishMetrics")]
+    Task RepublishMetrics(long epoch);
+
+    /// <summary>
     /// Writes the state if it changed and returns this activation's id (as <see cref="ApplyResult.Activation"/>
     /// does). The checkpointer compares it with the activation that applied its log entries: another
     /// id means the account came back from an older checkpoint (its silo died) and lost them.

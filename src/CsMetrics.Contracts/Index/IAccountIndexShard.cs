@@ -88,6 +88,10 @@ public interface IAccountIndexShard : IGrainWithIntegerKey
     [Alias("Count"), AlwaysInterleave]
     Task<int> Count();
 
+    /// <summary>The ids of every account listed in this shard (a metrics rebuild walks them).</summary>
+    [Alias("AccountIds"), AlwaysInterleave]
+    Task<string[]> AccountIds();
+
     /// <summary>The entries with a detractor answer or an unanswered urgent ticket, for time-based playbook triggers.</summary>
     [Alias("TimedEntries"), AlwaysInterleave]
     Task<IndexEntry[]> TimedEntries();

@@ -502,23 +502,80 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         _lastFactCount = current.Count;
         var group = MetricsGroup();
         var shard = GrainFactory.GetGrain<IMetricsShard>(MetricsShards.ShardOf(AccountId));
+        if (!_state.State.MetricsPublished)
+        {
+            // First publish (its baseline is empty, so it sends the full facts): under the
+            // shard's epoch, or a shard rebuilt before this account existed would drop it.
+            _state.State.MetricsEpoch = await shard.GetEpoch();
+        }
+        long epoch = _state.State.MetricsEpoch, shardEpoch = epoch;
         if (group == _sentGroup)
         {
             var delta = MetricFacts.Diff(_sentFacts!, current);
             if (delta.Count > 0)
             {
-                await shard.Add(group.Segment, group.Owner, MetricFacts.Encode(delta));
+                shardEpoch = await shard.Add(group.Segment, group.Owner, MetricFacts.Encode(delta), epoch);
             }
         }
         else
         {
-            await shard.Move(_sentGroup.Segment, _sentGroup.Owner, MetricFacts.Encode(_sentFacts!), group.Segment, group.Owner, MetricFacts.Encode(current));
+            shardEpoch = await shard.Move(_sentGroup.Segment, _sentGroup.Owner, MetricFacts.Encode(_sentFacts!), group.Segment, group.Owner, MetricFacts.Encode(current), epoch);
         }
         _sentFacts = null;
         if (!_state.State.MetricsPublished)
         {
             _state.State.MetricsPublished = true;
             MarkDirty();
+        }
+        if (shardEpoch > epoch)
+        {
+            // The shard was rebuilt and dropped this delta: send everything under its epoch now
+            // rather than wait for the rebuild (or the next one, if this account is not listed).
+            await RepublishAsync(shardEpoch);
+        }
+    }
+
+    /// <summary>
+    /// A rebuild reached this account: its shard was reset to <paramref name="epoch"/>, so send
+    /// everything (a delta from nothing) under it. A change still waiting to be published is
+    /// part of the full facts. Publishes of the account's older epoch that the shard dropped
+    /// since the reset are covered the same way; publishes after this one are diffs from here.
+    /// </summary>
+    public async Task RepublishMetrics(long epoch)
+    {
+        if (!Exists)
+        {
+            DeactivateOnIdle(); // woken for nothing: don't linger
+            return;
+        }
+        if (epoch <= _state.State.MetricsEpoch)
+        {
+            return; // already sent under this epoch (a retried rebuild, or its first publish came after the reset)
+        }
+        await RepublishAsync(epoch);
+    }
+
+    private async Task RepublishAsync(long epoch)
+    {
+        _publishScheduled = false;
+        var current = CurrentFacts();
+        _lastFactCount = current.Count;
+        var group = MetricsGroup();
+        var shard = GrainFactory.GetGrain<IMetricsShard>(MetricsShards.ShardOf(AccountId));
+        // A shard that moved on again meanwhile (another rebuild) drops the send and says so:
+        // send again under its epoch (a few times at most; the rebuild reaches the account anyway).
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            long shardEpoch = current.Count > 0 ? await shard.Add(group.Segment, group.Owner, MetricFacts.Encode(current), epoch) : epoch;
+            _sentFacts = null;
+            _state.State.MetricsEpoch = epoch;
+            _state.State.MetricsPublished = true;
+            MarkDirty();
+            if (shardEpoch <= epoch)
+            {
+                return;
+            }
+            epoch = shardEpoch;
         }
     }
 

@@ -33,6 +33,8 @@ public sealed class AccountGrainState
     [Id(15)] public List<SignalSummary> RecentSignals { get; set; } = [];
     /// <summary>The account's metric facts have been sent to its metrics shard (state from before the catalog has not).</summary>
     [Id(16)] public bool MetricsPublished { get; set; }
+    /// <summary>The portfolio metrics epoch the account last published under (0: before any rebuild).</summary>
+    [Id(17)] public long MetricsEpoch { get; set; }
 
     // Calibration (docs/calibration.md). Ids from 40 leave room for other state without renumbering.
     /// <summary>Band and component scores at the end of each day they changed (oldest first), for calibration.</summary>

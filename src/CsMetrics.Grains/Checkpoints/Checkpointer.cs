@@ -35,6 +35,7 @@ public sealed class Checkpointer(
     DirtyCommentMonths dirtyMonths,
     IGrainFactory grains,
     SignalIngestor ingestor,
+    Metrics.MetricsRebuilder metricsRebuilder,
     ILogger<Checkpointer> logger)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -103,5 +104,7 @@ public sealed class Checkpointer(
             lost.Count, lost[0], log.Name, checkpoint);
         var (entries, applied) = await ingestor.ReplayLogAsync(checkpoint, cancellationToken);
         logger.LogInformation("Replayed {Entries} log entries: {Applied} signals were missing and are applied again", entries, applied);
+        // The silo that left may have held metrics shards or accounts with unsaved changes: rebuild.
+        metricsRebuilder.Request("accounts came back without applied log entries");
     }
 }

@@ -224,6 +224,8 @@ public sealed class AccountIndexShardGrain(
         return new SweepResult(todo.Count, remaining);
     }
 
+    public Task<string[]> AccountIds() => Task.FromResult(_byId.Keys.ToArray());
+
     public async Task<ScorePreview[]> Preview(string proposedScorecardJson)
     {
         var results = new ScorePreview[_byId.Count];

@@ -19,6 +19,7 @@ public sealed class IngestLifecycle(
     Scorecards.ScorecardRegistry scorecards,
     Sweeps.SilenceSweeper sweeper,
     Scorecards.ScorecardRescorer rescorer,
+    Metrics.MetricsRebuilder metricsRebuilder,
     IGrainFactory grains,
     IOptions<CheckpointOptions> options,
     TimeProvider time,
@@ -48,6 +49,9 @@ public sealed class IngestLifecycle(
                 "Recovered {Entries} ingest log entries past checkpoint {Checkpoint}: {Applied} signals re-applied in {Elapsed}",
                 entries, checkpoint, replayed, time.GetElapsedTime(started));
             await checkpointer.CheckpointAsync(cancellationToken);
+            // Entries were replayed: accounts and metrics shards were not written together, so
+            // the portfolio sums may have drifted. Rebuild them, in the background.
+            metricsRebuilder.Request("ingest log replayed at start");
         }
         if (orphans is not null)
         {

@@ -34,6 +34,7 @@ public sealed class OrphanLogAdopter(
     IGrainFactory grains,
     IOptions<ClusterLogOptions> options,
     TimeProvider time,
+    Metrics.MetricsRebuilder metricsRebuilder,
     ILogger<OrphanLogAdopter> logger)
 {
     private static readonly TimeSpan AdoptionLease = TimeSpan.FromMinutes(2);
@@ -138,6 +139,8 @@ public sealed class OrphanLogAdopter(
             if (short_ == 0)
             {
                 await orphan.DeleteAsync();
+                // The dead node's shards and accounts were not written together: rebuild the portfolio.
+                metricsRebuilder.Request($"adopted orphaned log {name}");
                 logger.LogInformation(
                     "Adopted log {Log}: {Entries} entries replayed, {Applied} signals were missing and are applied; {Accounts} accounts checkpointed; log deleted",
                     name, entries, applied, marks.Count);

@@ -9,6 +9,8 @@ public sealed class MetricsShardState
 {
     /// <summary>The (segment, owner) groups and their facts in <see cref="MetricFacts"/> binary form.</summary>
     [Id(0)] public byte[]? Groups { get; set; }
+    /// <summary>The rebuild epoch the sums belong to (0 until the first rebuild).</summary>
+    [Id(1)] public long Epoch { get; set; }
 }
 
 /// <summary>
@@ -25,11 +27,13 @@ public sealed class MetricsShardGrain(
     private readonly Dictionary<(string Segment, string Owner), FactTable> _groups = [];
     private readonly Dictionary<string, FactTable> _bySegment = new(StringComparer.Ordinal);
     private readonly Dictionary<string, FactTable> _byOwner = new(StringComparer.Ordinal);
-    private readonly FactTable _all = new();
+    private FactTable _all = new();
     private bool _dirty;
+    private long _epoch;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _epoch = state.State.Epoch;
         if (state.State.Groups is { Length: > 0 } bytes)
         {
             using var ms = new MemoryStream(bytes, writable: false);
@@ -47,17 +51,68 @@ public sealed class MetricsShardGrain(
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Checkpoint();
 
-    public Task Add(string segment, string owner, byte[] facts)
+    public Task<long> Add(string segment, string owner, byte[] facts, long epoch)
     {
-        AddInto(segment, owner, MetricFacts.Decode(facts), +1);
-        return Task.CompletedTask;
+        if (Accepts(epoch))
+        {
+            AddInto(segment, owner, MetricFacts.Decode(facts), +1);
+        }
+        return Task.FromResult(_epoch);
     }
 
-    public Task Move(string fromSegment, string fromOwner, byte[] oldFacts, string toSegment, string toOwner, byte[] newFacts)
+    public Task<long> Move(string fromSegment, string fromOwner, byte[] oldFacts, string toSegment, string toOwner, byte[] newFacts, long epoch)
     {
-        AddInto(fromSegment, fromOwner, MetricFacts.Decode(oldFacts), -1);
-        AddInto(toSegment, toOwner, MetricFacts.Decode(newFacts), +1);
-        return Task.CompletedTask;
+        if (Accepts(epoch))
+        {
+            AddInto(fromSegment, fromOwner, MetricFacts.Decode(oldFacts), -1);
+            AddInto(toSegment, toOwner, MetricFacts.Decode(newFacts), +1);
+        }
+        return Task.FromResult(_epoch);
+    }
+
+    /// <summary>
+    /// The epoch rule. The sums are those of the messages of the shard's epoch only: an older
+    /// message is a delta against sums a rebuild threw away (its account republishes in full
+    /// when the rebuild reaches it), so it is dropped. A newer one means a rebuild is under way
+    /// whose reset has not reached this shard yet (or never will: its coordinator died):
+    /// everything held belongs to older epochs, so the shard resets itself to it first. Either
+    /// way the sums stay the sum, over the accounts of the shard's epoch, of what each sent since
+    /// entering it, which is its full facts.
+    /// </summary>
+    private bool Accepts(long epoch)
+    {
+        if (epoch < _epoch)
+        {
+            return false;
+        }
+        if (epoch > _epoch)
+        {
+            Clear(epoch);
+        }
+        return true;
+    }
+
+    public async Task Reset(long epoch)
+    {
+        if (epoch <= _epoch)
+        {
+            return; // already there (a retried or coalesced rebuild), or a rebuild that was overtaken
+        }
+        Clear(epoch);
+        // Written at once: a shard that came back with old sums after the reset would mix epochs.
+        await Checkpoint();
+    }
+
+    public Task<long> GetEpoch() => Task.FromResult(_epoch);
+
+    private void Clear(long epoch)
+    {
+        _groups.Clear();
+        _bySegment.Clear();
+        _byOwner.Clear();
+        _all = new FactTable();
+        _epoch = epoch;
+        _dirty = true;
     }
 
     private void AddInto(string segment, string owner, Dictionary<FactKey, decimal> facts, int sign)
@@ -146,6 +201,7 @@ public sealed class MetricsShardGrain(
             }
         }
         state.State.Groups = ms.ToArray();
+        state.State.Epoch = _epoch;
         _dirty = false;
         await state.WriteStateAsync();
     }

@@ -2,11 +2,15 @@ using System.Globalization;
 using System.Security.Claims;
 using CsMetrics.Contracts.Accounts;
 using CsMetrics.Contracts.Metrics;
+using CsMetrics.Grains.Metrics;
 using CsMetrics.Scoring.Metrics;
 using CsMetrics.Server.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CsMetrics.Server.Hosting;
+
+/// <summary>The answer to a rebuild request: the epoch it runs under (queued: the running one, after which one more runs).</summary>
+public sealed record MetricsRebuildResponse(long Epoch, bool Queued);
 
 /// <summary>
 /// The metrics catalog (docs/metrics.md): the portfolio from the metrics shards' running sums,
@@ -21,14 +25,34 @@ public static class MetricsApi
     {
         app.MapGet("/api/v1/metrics", PortfolioAsync).RequireAuthorization(Policies.Read).WithTags("Metrics")
             .WithSummary("Every metric of the catalog for the portfolio (optionally one segment or owner) over a period of days.");
+        app.MapPost("/api/v1/metrics/rebuild", RebuildAsync).RequireAuthorization(Policies.Admin).WithTags("Metrics")
+            .Produces<MetricsRebuildResponse>(StatusCodes.Status202Accepted)
+            .WithSummary("Rebuilds the portfolio metrics from the accounts under a new epoch, in the background (docs/metrics.md).");
+        app.MapGet("/api/v1/metrics/rebuild", async (IGrainFactory grains) => TypedResults.Ok(await grains.GetGrain<IMetricsEpochGrain>(0).Status()))
+            .RequireAuthorization(Policies.Read).WithTags("Metrics")
+            .WithSummary("The portfolio metrics epoch and the progress of its rebuild.");
         app.MapGet("/api/v1/accounts/{accountId}/metrics", AccountAsync).RequireAuthorization(Policies.Read).WithTags("Metrics")
             .WithSummary("Every metric of the catalog for one account over a period of days.");
         return app;
     }
 
-    private static async Task<Results<Ok<MetricsReport>, ContentHttpResult, ProblemHttpResult>> PortfolioAsync(
-        string? from, string? to, string? segment, string? owner, string? format, IGrainFactory grains, TimeProvider time, ClaimsPrincipal user)
+    /// <summary>Set on portfolio answers while a rebuild runs: the figures may be short.</summary>
+    public const string RebuildingHeader = "X-Metrics-Rebuilding";
+
+    private static async Task<Accepted<MetricsRebuildResponse>> RebuildAsync(MetricsRebuilder rebuilder)
     {
+        var start = await rebuilder.RequestAsync("requested through the API");
+        return TypedResults.Accepted("/api/v1/metrics/rebuild", new MetricsRebuildResponse(start.Epoch, start.Queued));
+    }
+
+    private static async Task<Results<Ok<MetricsReport>, ContentHttpResult, ProblemHttpResult>> PortfolioAsync(
+        string? from, string? to, string? segment, string? owner, string? format, IGrainFactory grains, TimeProvider time, ClaimsPrincipal user,
+        HttpResponse response)
+    {
+        if (await grains.GetGrain<IMetricsEpochGrain>(0).Status() is { Rebuilding: true } rebuild)
+        {
+            response.Headers[RebuildingHeader] = $"epoch={rebuild.Epoch}; done={rebuild.Done}; total={rebuild.Total}";
+        }
         var (fromDay, toDay, problem) = Validate(from, to, format, time);
         if (problem is not null)
         {
