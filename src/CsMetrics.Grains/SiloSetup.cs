@@ -58,6 +58,7 @@ public static class SiloSetup
         services.AddOptions<ScorecardOptions>().BindConfiguration(ScorecardOptions.Section);
         services.AddOptions<CheckpointOptions>().BindConfiguration(CheckpointOptions.Section);
         services.AddOptions<HistoryOptions>().BindConfiguration(HistoryOptions.Section);
+        services.AddOptions<MetricsPublishOptions>().BindConfiguration(MetricsPublishOptions.Section);
         services.AddOptions<Calibration.CalibrationOptions>().BindConfiguration(Calibration.CalibrationOptions.Section);
         services.AddOptions<Sweeps.SweepOptions>().BindConfiguration(Sweeps.SweepOptions.Section);
         services.AddSingleton<Sweeps.SilenceSweeper>();

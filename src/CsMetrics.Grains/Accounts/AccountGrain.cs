@@ -47,6 +47,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
     private int _lastFactCount;
     private IGrainTimer? _publishTimer;
     private bool _publishScheduled;
+    private readonly TimeSpan _publishWindow;
 
     /// <summary>
     /// An account with more facts than this (years of daily usage by many users: a build takes
@@ -64,8 +65,10 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         DirtyAccounts dirty,
         TimeProvider time,
         IOptions<HistoryOptions> history,
+        IOptions<MetricsPublishOptions> metrics,
         ILogger<AccountGrain> logger)
     {
+        _publishWindow = metrics.Value.PublishWindow;
         _state = state;
         _scorecards = scorecards;
         _dirty = dirty;
@@ -144,7 +147,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
             MarkDirty();
             await ReportToIndex();
         }
-        if (accepted > 0 && _lastFactCount > CoalesceFactsAbove)
+        if (accepted > 0 && (_publishWindow > TimeSpan.Zero || _lastFactCount > CoalesceFactsAbove))
         {
             SchedulePublish();
         }
@@ -492,7 +495,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         _publishScheduled = true;
         _publishTimer ??= this.RegisterGrainTimer(_ => _publishScheduled ? PublishMetricFacts() : Task.CompletedTask,
             new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan));
-        _publishTimer.Change(PublishCoalesceWindow, Timeout.InfiniteTimeSpan);
+        _publishTimer.Change(_publishWindow > TimeSpan.Zero ? _publishWindow : PublishCoalesceWindow, Timeout.InfiniteTimeSpan);
     }
 
     private async Task PublishMetricFacts()

@@ -21,3 +21,18 @@ public sealed class HistoryOptions
     /// </summary>
     public int CalibrationDays { get; set; } = 460;
 }
+
+/// <summary>
+/// How an account publishes its metric facts to the portfolio shards (bound from
+/// "CsMetrics:Metrics"). Building the facts costs time proportional to the account's history, so
+/// by default an account publishes at most once per <see cref="PublishWindow"/> (and always before
+/// its checkpoint and on deactivation): a hot account pays once a second, not once a batch, and
+/// portfolio figures lag by at most the window. Zero publishes after every batch that changed
+/// something (tests that read the portfolio right after ingest use that).
+/// </summary>
+public sealed class MetricsPublishOptions
+{
+    public const string Section = "CsMetrics:Metrics";
+
+    public TimeSpan PublishWindow { get; set; } = TimeSpan.FromSeconds(1);
+}

@@ -64,6 +64,8 @@ public sealed class ClusterFixture : IAsyncLifetime
         silo.Services.AddSingleton<TimeProvider>(time);
         silo.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
         silo.Services.AddSingleton(DefaultScorecard.CreateRegistry());
+        // Publish portfolio facts after every batch: the tests read the portfolio right after ingest.
+        silo.Services.Configure<CsMetrics.Grains.Accounts.MetricsPublishOptions>(o => o.PublishWindow = TimeSpan.Zero);
         // The hourly sweep would re-score accounts whenever a test moves the fake clock; tests
         // about sweeping drive it explicitly (SilenceSweeper.SweepOnceAsync) instead.
         silo.Services.Configure<CsMetrics.Grains.Sweeps.SweepOptions>(o => o.Interval = TimeSpan.FromDays(3650));

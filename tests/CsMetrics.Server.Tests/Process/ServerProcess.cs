@@ -91,6 +91,7 @@ public sealed class ServerProcess : IAsyncDisposable
         psi.Environment["CSMETRICS_SILO_PORT"] = FreePorts.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
         psi.Environment["CSMETRICS_GATEWAY_PORT"] = FreePorts.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
         psi.Environment["DOTNET_NOLOGO"] = "1";
+        psi.Environment["CsMetrics__Metrics__PublishWindow"] = "00:00:00"; // tests read the portfolio right after ingest
         if (environment is not null)
         {
             foreach (var (k, v) in environment)

@@ -39,6 +39,8 @@ public sealed class CsMetricsFactory : WebApplicationFactory<Program>
             ["CsMetrics:DataDir"] = DataDir,
             ["CsMetrics:SiloPort"] = SiloPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["CsMetrics:GatewayPort"] = GatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // Portfolio facts after every batch: tests read /api/v1/metrics right after ingest.
+            ["CsMetrics:Metrics:PublishWindow"] = "00:00:00",
         };
         if (apiKeys is not null)
         {
