@@ -7,8 +7,10 @@ namespace CsMetrics.Grains.Watchlists;
 /// <summary>
 /// One watchlist, live. Index shards tell it which entries enter, change or leave its filter;
 /// it keeps every member in sort order and publishes what changed in the visible top
-/// <c>limit</c>. Updates are coalesced for <see cref="CoalesceWindow"/> (latest wins per
-/// account), then one delta with the next version goes to every silo's hub bridge. Membership
+/// <c>limit</c>. A change after a quiet spell is pushed at once; changes that follow within
+/// <see cref="CoalesceWindow"/> of a push are gathered (latest wins per account) into the next
+/// one, so a busy list pushes at most once per window. Each push is one delta with the next
+/// version to every silo's hub bridge. Membership
 /// is rebuilt from the index on activation, so it needs no storage of its own.
 /// </summary>
 public sealed class WatchlistGrain(TimeProvider time, ILogger<WatchlistGrain> logger) : Grain, IWatchlistGrain
@@ -25,6 +27,12 @@ public sealed class WatchlistGrain(TimeProvider time, ILogger<WatchlistGrain> lo
     private long _version;
     private IGrainTimer? _flushTimer;
     private bool _flushScheduled;
+    /// <summary>
+    /// When the last push went out, in Environment.TickCount64 milliseconds: the window is real
+    /// elapsed time, like the grain timer it schedules (timers are a background area on the
+    /// system clock, docs/time.md), not the injected business clock.
+    /// </summary>
+    private long _lastFlushTicks = long.MinValue / 2;
     private IWatchlistPushObserver[] _observers = [];
     private DateTime _observersFetched = DateTime.MinValue;
 
@@ -131,13 +139,20 @@ public sealed class WatchlistGrain(TimeProvider time, ILogger<WatchlistGrain> lo
         if (!_flushScheduled)
         {
             _flushScheduled = true;
-            _flushTimer?.Change(CoalesceWindow, Timeout.InfiniteTimeSpan);
+            // Leading edge: quiet for a window already → push now (on the next turn, so what is
+            // already queued joins it); else at the end of the window that started with the last push.
+            long sinceLast = Environment.TickCount64 - _lastFlushTicks;
+            var due = sinceLast >= (long)CoalesceWindow.TotalMilliseconds
+                ? TimeSpan.Zero
+                : CoalesceWindow - TimeSpan.FromMilliseconds(sinceLast);
+            _flushTimer?.Change(due, Timeout.InfiniteTimeSpan);
         }
     }
 
     private async Task Flush(CancellationToken cancellationToken)
     {
         _flushScheduled = false;
+        _lastFlushTicks = Environment.TickCount64;
         var visible = Visible();
         var changes = Diff(_published, visible);
         if (changes.Count == 0)
