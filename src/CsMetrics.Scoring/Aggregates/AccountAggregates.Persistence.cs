@@ -77,8 +77,8 @@ public sealed partial class AccountAggregates
             }
         }
 
-        WriteDayMap(w, UserLastSeenDay);
-        WriteDayMap(w, FeatureLastUsedDay);
+        BinaryMaps.Write(w, UserLastSeenDay);
+        BinaryMaps.Write(w, FeatureLastUsedDay);
 
         w.Write(Tickets.Count);
         foreach (var (id, t) in Tickets)
@@ -171,8 +171,8 @@ public sealed partial class AccountAggregates
             a.Seen.Load(day, set);
         }
 
-        ReadDayMap(r, a.UserLastSeenDay);
-        ReadDayMap(r, a.FeatureLastUsedDay);
+        BinaryMaps.Read(r, a.UserLastSeenDay);
+        BinaryMaps.Read(r, a.FeatureLastUsedDay);
 
         int tickets = r.ReadInt32();
         for (int i = 0; i < tickets; i++)
@@ -224,25 +224,5 @@ public sealed partial class AccountAggregates
             a.History.Read(r);
         }
         return a;
-    }
-
-    private static void WriteDayMap(BinaryWriter w, Dictionary<string, int> map)
-    {
-        w.Write(map.Count);
-        foreach (var (k, v) in map)
-        {
-            w.Write(k);
-            w.Write(v);
-        }
-    }
-
-    private static void ReadDayMap(BinaryReader r, Dictionary<string, int> map)
-    {
-        int n = r.ReadInt32();
-        map.EnsureCapacity(n);
-        for (int i = 0; i < n; i++)
-        {
-            map[r.ReadString()] = r.ReadInt32();
-        }
     }
 }

@@ -1,3 +1,4 @@
+using CsMetrics.Scoring.Aggregates;
 using CsMetrics.Scoring.Signals;
 
 namespace CsMetrics.Scoring.Metrics;
@@ -289,16 +290,16 @@ public sealed class AccountHistory
                 w.Write(tag);
             }
         }
-        WriteIntMap(w, Reopens);
+        BinaryMaps.Write(w, Reopens);
         w.Write(UsageEvents.Count);
         foreach (var (day, n) in UsageEvents)
         {
             w.Write(day);
             w.Write(n);
         }
-        WriteIndex(w, Users);
-        WriteIndex(w, Features);
-        WriteIndex(w, Articles);
+        BinaryMaps.Write(w, Users);
+        BinaryMaps.Write(w, Features);
+        BinaryMaps.Write(w, Articles);
         UserDays.Write(w);
         FeatureDays.Write(w);
         FeatureUserDays.Write(w);
@@ -360,15 +361,15 @@ public sealed class AccountHistory
             }
             Tickets[id] = t;
         }
-        ReadIntMap(r, Reopens);
+        BinaryMaps.Read(r, Reopens);
         int usage = r.ReadInt32();
         for (int i = 0; i < usage; i++)
         {
             UsageEvents[r.ReadInt32()] = r.ReadInt64();
         }
-        ReadIndex(r, Users);
-        ReadIndex(r, Features);
-        ReadIndex(r, Articles);
+        BinaryMaps.Read(r, Users);
+        BinaryMaps.Read(r, Features);
+        BinaryMaps.Read(r, Articles);
         UserDays.Read(r);
         FeatureDays.Read(r);
         FeatureUserDays.Read(r);
@@ -386,44 +387,6 @@ public sealed class AccountHistory
             int day = r.ReadInt32();
             int article = r.ReadInt32();
             ArticleDays[(day, article)] = new ArticleDay { Views = r.ReadInt32(), Helpful = r.ReadInt32(), NotHelpful = r.ReadInt32() };
-        }
-    }
-
-    private static void WriteIntMap(BinaryWriter w, Dictionary<int, int> map)
-    {
-        w.Write(map.Count);
-        foreach (var (k, v) in map)
-        {
-            w.Write(k);
-            w.Write(v);
-        }
-    }
-
-    private static void ReadIntMap(BinaryReader r, Dictionary<int, int> map)
-    {
-        int n = r.ReadInt32();
-        for (int i = 0; i < n; i++)
-        {
-            map[r.ReadInt32()] = r.ReadInt32();
-        }
-    }
-
-    private static void WriteIndex(BinaryWriter w, Dictionary<string, int> map)
-    {
-        w.Write(map.Count);
-        foreach (var (k, v) in map)
-        {
-            w.Write(k);
-            w.Write(v);
-        }
-    }
-
-    private static void ReadIndex(BinaryReader r, Dictionary<string, int> map)
-    {
-        int n = r.ReadInt32();
-        for (int i = 0; i < n; i++)
-        {
-            map[r.ReadString()] = r.ReadInt32();
         }
     }
 }
