@@ -71,6 +71,24 @@ public sealed class ClusterFixture : IAsyncLifetime
         silo.Services.Configure<CsMetrics.Grains.Sweeps.SweepOptions>(o => o.Interval = TimeSpan.FromDays(3650));
     }
 
+    /// <summary>
+    /// One silo in the embedded (production) configuration: SQLite state and ingest log under
+    /// <paramref name="dataDir"/>, so tests can stop it and start it again on the same data.
+    /// </summary>
+    public static async Task<InProcessTestCluster> StartEmbeddedAsync(string dataDir, FakeTimeProvider time, Action<ISiloBuilder>? configure = null)
+    {
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            ConfigureClockAndScorecard(silo, time);
+            silo.AddCsMetricsEmbedded(dataDir);
+            configure?.Invoke(silo);
+        });
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return cluster;
+    }
+
     public Task DisposeAsync() => StopAndDeleteAsync(Cluster, _directory);
 
     /// <summary>Stops a test cluster and removes its files (SQLite pools hold them open until cleared).</summary>

@@ -23,18 +23,7 @@ public sealed class RecoveryTests : IDisposable
 
     private string LogPath => Path.Combine(_dataDir, "ingest-log.db");
 
-    private async Task<InProcessTestCluster> Start()
-    {
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) =>
-        {
-            ClusterFixture.ConfigureClockAndScorecard(silo, _time);
-            silo.AddCsMetricsEmbedded(_dataDir);
-        });
-        var cluster = builder.Build();
-        await cluster.DeployAsync();
-        return cluster;
-    }
+    private Task<InProcessTestCluster> Start() => ClusterFixture.StartEmbeddedAsync(_dataDir, _time);
 
     private static T Service<T>(InProcessTestCluster cluster) where T : notnull => cluster.Silos[0].ServiceProvider.GetRequiredService<T>();
 

@@ -19,18 +19,7 @@ public sealed class MetricsRestartTests : IAsyncLifetime
     private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "csm-metrics-restart-" + Guid.NewGuid().ToString("N"));
     private readonly FakeTimeProvider _time = new(TimeClusterFixture.Start);
 
-    private async Task<InProcessTestCluster> Start()
-    {
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) =>
-        {
-            ClusterFixture.ConfigureClockAndScorecard(silo, _time);
-            silo.AddCsMetricsEmbedded(_dataDir);
-        });
-        var cluster = builder.Build();
-        await cluster.DeployAsync();
-        return cluster;
-    }
+    private Task<InProcessTestCluster> Start() => ClusterFixture.StartEmbeddedAsync(_dataDir, _time);
 
     private static readonly DateOnly From = new(2024, 1, 1), To = new(2024, 12, 31);
 

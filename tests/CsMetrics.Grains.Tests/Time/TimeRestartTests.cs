@@ -16,19 +16,7 @@ public sealed class TimeRestartTests : IDisposable
     private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "csm-time-restart-" + Guid.NewGuid().ToString("N"));
     private readonly FakeTimeProvider _time = new(TimeClusterFixture.Start);
 
-    private async Task<InProcessTestCluster> Start()
-    {
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) =>
-        {
-            ClusterFixture.ConfigureClockAndScorecard(silo, _time);
-            silo.AddCsMetricsEmbedded(_dataDir);
-            TimeClusterFixture.UseRealTimeForGrainTimers(silo);
-        });
-        var cluster = builder.Build();
-        await cluster.DeployAsync();
-        return cluster;
-    }
+    private Task<InProcessTestCluster> Start() => ClusterFixture.StartEmbeddedAsync(_dataDir, _time, TimeClusterFixture.UseRealTimeForGrainTimers);
 
     [Fact]
     public async Task Override_audit_and_history_survive_a_restart_and_the_override_still_expires_after_it()
