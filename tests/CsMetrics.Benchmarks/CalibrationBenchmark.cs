@@ -1,3 +1,4 @@
+using CsMetrics.Benchmarks.Infrastructure;
 using System.Diagnostics;
 using CsMetrics.Contracts.Index;
 using CsMetrics.Grains;
@@ -18,30 +19,11 @@ namespace CsMetrics.Benchmarks;
 /// </summary>
 public static class CalibrationBenchmark
 {
-    /// <summary>A free loopback port: other benchmarks may be running on this machine.</summary>
-    public static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     public static async Task RunAsync(int accounts)
     {
         string dir = Path.Combine(Path.GetTempPath(), "csm-bench-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.UseOrleans(silo =>
-        {
-            silo.UseLocalhostClustering(FreePort(), FreePort());
-            silo.AddMemoryGrainStorage(StorageNames.Accounts);
-            silo.AddMemoryGrainStorage(StorageNames.Index);
-            silo.Services.AddSingleton<IIngestLog>(_ => new SqliteIngestLog(Path.Combine(dir, "log.db")));
-            silo.AddCsMetricsCore();
-        });
-        using var host = builder.Build();
-        await host.StartAsync();
+        using var host = await InProcessSilo.StartInMemoryAsync(dir);
         try
         {
             var ingestor = host.Services.GetRequiredService<SignalIngestor>();

@@ -1,3 +1,4 @@
+using CsMetrics.Benchmarks.Infrastructure;
 using System.Diagnostics;
 using CsMetrics.Contracts.Metrics;
 using CsMetrics.Grains;
@@ -25,18 +26,7 @@ public static class MetricsBenchmark
     {
         string dir = Path.Combine(Path.GetTempPath(), "csm-bench-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.UseOrleans(silo =>
-        {
-            silo.UseLocalhostClustering(21112, 40001);
-            silo.AddMemoryGrainStorage(StorageNames.Accounts);
-            silo.AddMemoryGrainStorage(StorageNames.Index);
-            silo.Services.AddSingleton<IIngestLog>(_ => new SqliteIngestLog(Path.Combine(dir, "log.db")));
-            silo.AddCsMetricsCore();
-        });
-        using var host = builder.Build();
-        await host.StartAsync();
+        using var host = await InProcessSilo.StartInMemoryAsync(dir);
         try
         {
             var ingestor = host.Services.GetRequiredService<SignalIngestor>();

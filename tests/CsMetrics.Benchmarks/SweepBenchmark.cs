@@ -1,3 +1,4 @@
+using CsMetrics.Benchmarks.Infrastructure;
 using System.Diagnostics;
 using CsMetrics.Contracts.Index;
 using CsMetrics.Grains;
@@ -22,23 +23,14 @@ public static class SweepBenchmark
     {
         string dir = Path.Combine(Path.GetTempPath(), "csm-bench-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.UseOrleans(silo =>
+        using var host = await InProcessSilo.StartInMemoryAsync(dir, silo =>
         {
-            silo.UseLocalhostClustering(21111, 40000);
-            silo.AddMemoryGrainStorage(StorageNames.Accounts);
-            silo.AddMemoryGrainStorage(StorageNames.Index);
-            silo.Services.AddSingleton<IIngestLog>(_ => new SqliteIngestLog(Path.Combine(dir, "log.db")));
-            silo.AddCsMetricsCore();
             silo.Services.PostConfigure<SweepOptions>(o =>
             {
                 o.Interval = TimeSpan.FromDays(3650);
                 o.ChunkSize = 2000;
             });
         });
-        using var host = builder.Build();
-        await host.StartAsync();
         try
         {
             var ingestor = host.Services.GetRequiredService<SignalIngestor>();

@@ -1,3 +1,4 @@
+using CsMetrics.Benchmarks.Infrastructure;
 using System.Diagnostics;
 using CsMetrics.Contracts.Voc;
 using CsMetrics.Grains;
@@ -27,18 +28,7 @@ public static class VocBenchmark
     {
         string dir = Path.Combine(Path.GetTempPath(), "csm-bench-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.UseOrleans(silo =>
-        {
-            silo.UseLocalhostClustering(CalibrationBenchmark.FreePort(), CalibrationBenchmark.FreePort());
-            silo.AddMemoryGrainStorage(StorageNames.Accounts);
-            silo.AddMemoryGrainStorage(StorageNames.Index);
-            silo.Services.AddSingleton<IIngestLog>(_ => new SqliteIngestLog(Path.Combine(dir, "log.db")));
-            silo.AddCsMetricsCore();
-        });
-        using var host = builder.Build();
-        await host.StartAsync();
+        using var host = await InProcessSilo.StartInMemoryAsync(dir);
         try
         {
             var grains = host.Services.GetRequiredService<IGrainFactory>();

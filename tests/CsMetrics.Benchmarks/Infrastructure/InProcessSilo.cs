@@ -1,4 +1,6 @@
 using CsMetrics.Grains;
+using CsMetrics.Grains.Accounts;
+using CsMetrics.Grains.Ingest;
 using CsMetrics.Grains.Scorecards;
 using CsMetrics.Server.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,6 +24,28 @@ public static class InProcessSilo
             silo.UseLocalhostClustering(FreePorts.Next(), FreePorts.Next());
             silo.AddCsMetricsEmbedded(dataDir);
             silo.Services.PostConfigure<ScorecardOptions>(o => o.Path = DefaultScorecardPath);
+        });
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
+
+    /// <summary>
+    /// A silo that keeps grain state in memory (the ingest log stays SQLite under
+    /// <paramref name="dataDir"/>): for single measurements where storage is not what is measured.
+    /// </summary>
+    public static async Task<IHost> StartInMemoryAsync(string dataDir, Action<ISiloBuilder>? configure = null)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(FreePorts.Next(), FreePorts.Next());
+            silo.AddMemoryGrainStorage(StorageNames.Accounts);
+            silo.AddMemoryGrainStorage(StorageNames.Index);
+            silo.Services.AddSingleton<IIngestLog>(_ => new SqliteIngestLog(Path.Combine(dataDir, "log.db")));
+            silo.AddCsMetricsCore();
+            configure?.Invoke(silo);
         });
         var host = builder.Build();
         await host.StartAsync();
