@@ -1,3 +1,5 @@
+using CsMetrics.Contracts.Signals;
+
 namespace CsMetrics.Grains.Checkpoints;
 
 /// <summary>
@@ -25,6 +27,19 @@ public sealed class DirtyAccounts
         {
             _ids.TryGetValue(accountId, out var mark);
             _ids[accountId] = mark.With(logSequence, activation);
+        }
+    }
+
+    /// <summary>The accounts of one log entry and what each grain did, under one lock (the ingest hot path).</summary>
+    public void MarkApplied(string[] accountIds, ApplyResult[] results, long logSequence)
+    {
+        lock (_gate)
+        {
+            for (int i = 0; i < accountIds.Length; i++)
+            {
+                _ids.TryGetValue(accountIds[i], out var mark);
+                _ids[accountIds[i]] = mark.With(logSequence, results[i].Activation);
+            }
         }
     }
 

@@ -76,8 +76,15 @@ public sealed class SignalIngestor(
     /// Applies an entry of another node's log (adopting the log of a dead node), reporting each
     /// account's applying activation to <paramref name="applied"/> for the adopter's verification.
     /// </summary>
-    public Task<IngestResult> ApplyForeignAsync(IReadOnlyList<Signal> signals, Action<string, ApplyResult> applied) =>
-        ApplyAsync(signals, applied);
+    public async Task<IngestResult> ApplyForeignAsync(IReadOnlyList<Signal> signals, Action<string, ApplyResult> applied)
+    {
+        var batch = await ApplyAsync(signals);
+        for (int i = 0; i < batch.Accounts.Length; i++)
+        {
+            applied(batch.Accounts[i], batch.Results[i]);
+        }
+        return batch.Total;
+    }
 
     private async Task<IngestResult> ApplyUntilDoneAsync(IReadOnlyList<Signal> signals, long seq)
     {
@@ -85,9 +92,10 @@ public sealed class SignalIngestor(
         {
             try
             {
-                var result = await ApplyAsync(signals, MarkDirty(seq));
+                var batch = await ApplyAsync(signals);
+                MarkDirty(batch, seq);
                 watermark.Complete(seq);
-                return result;
+                return batch.Total;
             }
             catch (Exception ex) when (attempt < 5)
             {
@@ -114,7 +122,7 @@ public sealed class SignalIngestor(
             await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 250 * attempt)));
             try
             {
-                await ApplyAsync(signals, MarkDirty(seq));
+                MarkDirty(await ApplyAsync(signals), seq);
                 watermark.Complete(seq);
                 logger.LogInformation("Log entry {Sequence} applied after {Attempts} background attempts", seq, attempt);
                 return;
@@ -126,7 +134,8 @@ public sealed class SignalIngestor(
         }
     }
 
-    private async Task<IngestResult> ApplyAsync(IReadOnlyList<Signal> signals, Action<string, ApplyResult> applied)
+    /// <summary>One grain call per account of the batch; the accounts with what each grain did, in the same order.</summary>
+    private async Task<AppliedBatch> ApplyAsync(IReadOnlyList<Signal> signals)
     {
         // Group by account, keeping each account's signals in request order.
         var groups = new Dictionary<string, List<Signal>>(StringComparer.Ordinal);
@@ -139,28 +148,25 @@ public sealed class SignalIngestor(
             list.Add(s);
         }
 
-        if (groups.Count == 1)
-        {
-            var (account, list) = groups.First();
-            var r = await ApplyOneAsync(account, list, applied);
-            return new IngestResult(r.Accepted, r.Duplicates);
-        }
-
+        var accounts = new string[groups.Count];
         var calls = new Task<ApplyResult>[groups.Count];
         int i = 0;
         foreach (var (account, list) in groups)
         {
-            calls[i++] = ApplyOneAsync(account, list, applied);
+            accounts[i] = account;
+            calls[i++] = grains.GetGrain<IAccountGrain>(account).Apply(new SignalBatch([.. list]));
         }
-        var results = await Task.WhenAll(calls);
+        var results = calls.Length == 1 ? [await calls[0]] : await Task.WhenAll(calls);
         int accepted = 0, duplicates = 0;
         foreach (var r in results)
         {
             accepted += r.Accepted;
             duplicates += r.Duplicates;
         }
-        return new IngestResult(accepted, duplicates);
+        return new AppliedBatch(accounts, results, new IngestResult(accepted, duplicates));
     }
+
+    private readonly record struct AppliedBatch(string[] Accounts, ApplyResult[] Results, IngestResult Total);
 
     /// <summary>
     /// The accounts of a batch for a log line: ids only (never keys or payload fields), at most
@@ -172,13 +178,6 @@ public sealed class SignalIngestor(
         return ids.Count <= 5 ? string.Join(", ", ids) : $"{string.Join(", ", ids.Take(5))} (+{ids.Count - 5} more)";
     }
 
-    private async Task<ApplyResult> ApplyOneAsync(string account, List<Signal> signals, Action<string, ApplyResult> applied)
-    {
-        var r = await grains.GetGrain<IAccountGrain>(account).Apply(new SignalBatch([.. signals]));
-        applied(account, r);
-        return r;
-    }
-
     /// <summary>
     /// The grains may live on other silos, whose dirty sets this silo's checkpointer never sees;
     /// yet it is this silo's log that the checkpoint truncates. So the accounts are marked here
@@ -187,6 +186,5 @@ public sealed class SignalIngestor(
     /// that activation's (a grain whose silo died comes back from an older checkpoint as another
     /// activation, and the log is replayed for it).
     /// </summary>
-    private Action<string, ApplyResult> MarkDirty(long seq) =>
-        (account, result) => dirty.Mark(account, seq, result.Activation);
+    private void MarkDirty(AppliedBatch batch, long seq) => dirty.MarkApplied(batch.Accounts, batch.Results, seq);
 }

@@ -1,3 +1,4 @@
+using CsMetrics.Contracts.Signals;
 using CsMetrics.Grains.Checkpoints;
 
 namespace CsMetrics.Grains.Tests.Checkpoints;
@@ -87,5 +88,17 @@ public sealed class DirtyAccountsTests
 
         Assert.Equal(new DirtyMark(9, 11, Mixed: true), taken["a"]);
         Assert.Equal(new DirtyMark(6, 11, Mixed: true), taken["b"]);
+    }
+
+    [Fact]
+    public void A_log_entry_marks_each_of_its_accounts_with_the_activation_that_applied_it()
+    {
+        var dirty = new DirtyAccounts();
+        dirty.MarkApplied(["a", "b"], [new ApplyResult(2, 0, 11), new ApplyResult(0, 1, 12)], logSequence: 4);
+        dirty.MarkApplied(["a"], [new ApplyResult(1, 0, 13)], logSequence: 5);
+        var taken = dirty.Drain();
+
+        Assert.Equal(new DirtyMark(5, 11, Mixed: true), taken["a"]);
+        Assert.Equal(new DirtyMark(4, 12, Mixed: false), taken["b"]);
     }
 }
