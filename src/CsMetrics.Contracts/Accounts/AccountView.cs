@@ -17,9 +17,15 @@ public sealed record AccountView(
     SignalSummary[] RecentSignals);
 
 [GenerateSerializer, Immutable, Alias("csm.SignalCounts")]
-public sealed record SignalCounts(long Usage, long Ticket, long Survey, long Revenue)
+public sealed record SignalCounts(
+    long Usage,
+    long Ticket,
+    long Survey,
+    long Revenue,
+    long Touchpoint = 0,
+    [property: System.Text.Json.Serialization.JsonPropertyName("selfservice")] long SelfService = 0)
 {
-    public long Total => Usage + Ticket + Survey + Revenue;
+    public long Total => Usage + Ticket + Survey + Revenue + Touchpoint + SelfService;
 }
 
 /// <summary>

@@ -681,7 +681,9 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
             _aggregates.SignalCount(SignalType.Usage),
             _aggregates.SignalCount(SignalType.Ticket),
             _aggregates.SignalCount(SignalType.Survey),
-            _aggregates.SignalCount(SignalType.Revenue));
+            _aggregates.SignalCount(SignalType.Revenue),
+            _aggregates.SignalCount(SignalType.Touchpoint),
+            _aggregates.SignalCount(SignalType.SelfService));
         var components = s.Components.Length > 0 ? s.Components : EmptyComponents();
         var (score, band, overridden) = Effective();
         int today = DayNumber.Of(_time.GetUtcNow());

@@ -191,6 +191,9 @@ public sealed class SignalValidationTests(ApiServerFixture server)
         Assert.Equal((3, 0), await server.Ingest.IngestAsync(Batch(touch, help, Touchpoint(acc, "onboarding"))));
         // the same ids again: duplicates, nothing applied twice
         Assert.Equal((0, 2), await server.Ingest.IngestAsync(Batch(touch, help)));
+        // counted once each, beside the other types, and in the total
+        var counts = (await server.Read.GetAccountAsync(acc))!["signalCounts"]!;
+        Assert.Equal((2, 1, 3), (counts["touchpoint"]!.GetValue<long>(), counts["selfservice"]!.GetValue<long>(), counts["total"]!.GetValue<long>()));
     }
 
     [Theory]
