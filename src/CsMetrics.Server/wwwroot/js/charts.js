@@ -143,8 +143,11 @@ export function movementsChart(movements) {
   const height = m.top * 2 + rowH * movements.length;
   const values = movements.map((mv) => (typeof mv.value === "number" && Number.isFinite(mv.value) ? Math.abs(mv.value) : 0));
   const max = Math.max(1, ...values);
-  const half = (width - m.left - m.right) / 2;
-  const zero = m.left + half;
+  // Room for a value label beyond the longest bar on either side, so a full-length loss bar's
+  // label never runs into the category names on the left.
+  const labelRoom = 110;
+  const half = (width - m.left - m.right) / 2 - labelRoom;
+  const zero = m.left + labelRoom + half;
   const money = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
   // A zero movement carries no sign.
   const signed = (mv, v) => `${v === 0 ? "" : mv.sign < 0 ? "−" : "+"}${money.format(v)}`;
