@@ -80,7 +80,7 @@ public sealed partial class AccountGrain
             days = state.CalibrationDays.Skip(first).TakeWhile(d => d.Day <= to).ToArray();
             names = state.CalibrationNames.Where(n => days.Any(d => d.Version == n.Version)).ToArray();
         }
-        GrainFactory.GetGrain<ICalibrationShard>(AccountIndex.ShardOf(AccountId))
+        GrainFactory.Get<ICalibrationShard>(AccountIndex.ShardOf(AccountId))
             .Report(new ChurnReport(AccountId, state.ChurnReportRevision, churns, days, names)).Ignore();
     }
 
@@ -95,7 +95,7 @@ public sealed partial class AccountGrain
         var comment = new VocComment(signal.Id, AccountId, p?.Segment, p?.Owner, signal.SurveyScore,
             NpsCategory.Of(signal.SurveyScore), signal.Timestamp, signal.Comment);
         string month = VocMonths.KeyOf(signal.Timestamp);
-        GrainFactory.GetGrain<IVocCommentStore>(month).Add(comment).Ignore();
+        GrainFactory.Get<IVocCommentStore>(month).Add(comment).Ignore();
     }
 
     public Task<CalibrationPoint> GetCalibrationPoint(CalibrationWindow window)

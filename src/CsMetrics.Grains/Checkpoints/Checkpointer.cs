@@ -52,7 +52,7 @@ public sealed class Checkpointer(
             {
                 await Bounded.ForEachAsync(ids, 64, async pair =>
                 {
-                    long writtenBy = await grains.GetGrain<IAccountGrain>(pair.Key).CheckpointActivation();
+                    long writtenBy = await grains.Get<IAccountGrain>(pair.Key).CheckpointActivation();
                     if (!pair.Value.IsHeldBy(writtenBy))
                     {
                         lost.Add(pair.Key);

@@ -90,11 +90,11 @@ public sealed class AccountIndexShardGrain(
             if (was || now)
             {
                 // One-way; the watchlist grain drops what changes nothing it shows.
-                GrainFactory.GetGrain<IWatchlistGrain>(w.Id).Update(entry, now).Ignore();
+                GrainFactory.Get<IWatchlistGrain>(w.Id).Update(entry, now).Ignore();
             }
         }
         // Playbooks (docs/playbooks.md): one-way, the evaluator keeps each account's condition state.
-        GrainFactory.GetGrain<Contracts.Playbooks.IPlaybookEvaluator>(this.GetPrimaryKeyLong()).OnChange(old, entry).Ignore();
+        GrainFactory.Get<Contracts.Playbooks.IPlaybookEvaluator>(this.GetPrimaryKeyLong()).OnChange(old, entry).Ignore();
         return Task.CompletedTask;
     }
 

@@ -154,7 +154,7 @@ public sealed class SignalIngestor(
         foreach (var (account, list) in groups)
         {
             accounts[i] = account;
-            calls[i++] = grains.GetGrain<IAccountGrain>(account).Apply(new SignalBatch([.. list]));
+            calls[i++] = grains.Get<IAccountGrain>(account).Apply(new SignalBatch([.. list]));
         }
         var results = calls.Length == 1 ? [await calls[0]] : await Task.WhenAll(calls);
         int accepted = 0, duplicates = 0;
