@@ -64,6 +64,8 @@ public static class SiloSetup
         services.AddSingleton<Sweeps.SilenceSweeper>();
         services.AddSingleton<ScorecardRescorer>();
         services.AddSingleton<Metrics.MetricsRebuilder>();
+        services.AddSingleton<Metrics.MetricsPublishQueue>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<Metrics.MetricsPublishQueue>());
         services.TryAddSingleton<ScorecardRegistry>();
         services.AddSingleton<DirtyAccounts>();
         services.AddSingleton<DirtyCommentMonths>();

@@ -75,4 +75,12 @@ public interface IAccountGrain : IGrainWithStringKey
     /// </summary>
     [Alias("CheckpointActivation")]
     Task<long> CheckpointActivation();
+
+    /// <summary>
+    /// Publishes the account's metric facts if a change is waiting for its publish window (the
+    /// silo's publish queue calls it once per window). One-way: a lost call only delays the
+    /// publish to the next checkpoint or deactivation, which publish anything waiting.
+    /// </summary>
+    [Alias("PublishDueMetrics"), Orleans.Concurrency.OneWay]
+    Task PublishDueMetrics();
 }

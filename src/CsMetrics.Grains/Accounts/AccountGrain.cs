@@ -45,9 +45,9 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
     private (string Segment, string Owner) _sentGroup;
     /// <summary>Facts in the last build: a big account coalesces its publishes (see <see cref="CoalesceFactsAbove"/>).</summary>
     private int _lastFactCount;
-    private IGrainTimer? _publishTimer;
     private bool _publishScheduled;
     private readonly TimeSpan _publishWindow;
+    private readonly Metrics.MetricsPublishQueue _publishQueue;
 
     /// <summary>
     /// An account with more facts than this (years of daily usage by many users: a build takes
@@ -66,9 +66,11 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         TimeProvider time,
         IOptions<HistoryOptions> history,
         IOptions<MetricsPublishOptions> metrics,
+        Metrics.MetricsPublishQueue publishQueue,
         ILogger<AccountGrain> logger)
     {
         _publishWindow = metrics.Value.PublishWindow;
+        _publishQueue = publishQueue;
         _state = state;
         _scorecards = scorecards;
         _dirty = dirty;
@@ -99,6 +101,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         CsMetricsTelemetry.AccountDeactivated();
         if (_publishScheduled)
         {
+            _publishQueue.Remove(AccountId); // published here: the queue must not wake it again
             await PublishMetricFacts();
         }
         if (_dirtyState)
@@ -483,7 +486,8 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
     }
 
     /// <summary>
-    /// Sends the shard the difference between the account's facts now and what it sent before:
+    /// Waits for the silo's next publish window (<see cref="Metrics.MetricsPublishQueue"/>), which
+    /// then sends the shard the difference between the account's facts and what it sent before:
     /// a late signal that rewrites an earlier movement corrects the portfolio by exactly that.
     /// </summary>
     private void SchedulePublish()
@@ -493,9 +497,20 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
             return; // the baseline taken before the first of these batches still holds
         }
         _publishScheduled = true;
-        _publishTimer ??= this.RegisterGrainTimer(_ => _publishScheduled ? PublishMetricFacts() : Task.CompletedTask,
-            new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan));
-        _publishTimer.Change(_publishWindow > TimeSpan.Zero ? _publishWindow : PublishCoalesceWindow, Timeout.InfiniteTimeSpan);
+        _publishQueue.Enqueue(AccountId);
+    }
+
+    public Task PublishDueMetrics()
+    {
+        if (_publishScheduled)
+        {
+            return PublishMetricFacts();
+        }
+        if (!Exists)
+        {
+            DeactivateOnIdle(); // woken for nothing (it had published and gone): don't linger
+        }
+        return Task.CompletedTask;
     }
 
     private async Task PublishMetricFacts()
@@ -504,7 +519,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         var current = CurrentFacts();
         _lastFactCount = current.Count;
         var group = MetricsGroup();
-        var shard = GrainFactory.GetGrain<IMetricsShard>(MetricsShards.ShardOf(AccountId));
+        var shard = GrainFactory.Get<IMetricsShard>(MetricsShards.ShardOf(AccountId));
         if (!_state.State.MetricsPublished)
         {
             // First publish (its baseline is empty, so it sends the full facts): under the
@@ -564,7 +579,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         var current = CurrentFacts();
         _lastFactCount = current.Count;
         var group = MetricsGroup();
-        var shard = GrainFactory.GetGrain<IMetricsShard>(MetricsShards.ShardOf(AccountId));
+        var shard = GrainFactory.Get<IMetricsShard>(MetricsShards.ShardOf(AccountId));
         // A shard that moved on again meanwhile (another rebuild) drops the send and says so:
         // send again under its epoch (a few times at most; the rebuild reaches the account anyway).
         for (int attempt = 0; attempt < 3; attempt++)
@@ -667,7 +682,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         s.IndexRevision = revision;
         entry = entry with { Revision = revision };
         _lastReported = entry;
-        return GrainFactory.GetGrain<IAccountIndexShard>(AccountIndex.ShardOf(AccountId)).Upsert(entry);
+        return GrainFactory.Get<IAccountIndexShard>(AccountIndex.ShardOf(AccountId)).Upsert(entry);
     }
 
     private static bool SameListing(IndexEntry a, IndexEntry b) =>
