@@ -49,6 +49,8 @@ public static class ServerSetup
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<HubConnections>();
         builder.Services.AddSingleton<SubscriberOutboxes>();
+        builder.Services.AddSingleton<HubConnectionRegistry>();
+        builder.Services.AddSingleton<Microsoft.AspNetCore.SignalR.HubLifetimeManager<WatchlistHub>, RegisteringHubLifetimeManager>();
         builder.Services.AddSingleton<ApiKeySync>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ApiKeySync>());
         builder.Services.AddCsMetricsRateLimits(builder.Configuration);

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using CsMetrics.Contracts.Playbooks;
 using CsMetrics.Contracts.Watchlists;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
 
 namespace CsMetrics.Server.Live;
 
@@ -11,9 +12,11 @@ namespace CsMetrics.Server.Live;
 /// alerts) and its own send loop, so the bridge never waits for a client: a client that does not
 /// keep up fills its queue (<see cref="Capacity"/> messages) and is disconnected — it reconnects
 /// and re-subscribes — while every other client keeps receiving in time. Per connection,
-/// messages leave in order.
+/// messages leave in order. A message is serialized once, whatever the number of connections it
+/// goes to (per protocol, by the framework's <see cref="SerializedHubMessage"/> cache), and written
+/// as those bytes to each connection.
 /// </summary>
-public sealed class SubscriberOutboxes(IHubContext<WatchlistHub> hub, ILogger<SubscriberOutboxes> logger)
+public sealed class SubscriberOutboxes(IHubContext<WatchlistHub> hub, HubConnectionRegistry connections, ILogger<SubscriberOutboxes> logger)
 {
     public const int Capacity = 256;
 
@@ -33,8 +36,13 @@ public sealed class SubscriberOutboxes(IHubContext<WatchlistHub> hub, ILogger<Su
         public Task? Loop { get; set; }
     }
 
-    /// <summary>One hub message: the client method and its argument.</summary>
-    private readonly record struct Outgoing(string Method, object Payload);
+    /// <summary>One hub message: the client method and its argument, serialized once for every connection it goes to.</summary>
+    private sealed class Outgoing(string method, object payload)
+    {
+        public string Method { get; } = method;
+        public object Payload { get; } = payload;
+        public SerializedHubMessage Serialized { get; } = new(new InvocationMessage(method, [payload]));
+    }
 
     private readonly ConcurrentDictionary<string, Subscriber> _byConnection = new(StringComparer.Ordinal);
 
@@ -71,26 +79,31 @@ public sealed class SubscriberOutboxes(IHubContext<WatchlistHub> hub, ILogger<Su
     /// <summary>Queues a delta for every local subscriber of its watchlist (filtered for owner-restricted ones).</summary>
     public void Publish(WatchlistDelta delta)
     {
-        Dictionary<string, WatchlistDelta>? perOwner = null;
+        Outgoing? everything = null;
+        Dictionary<string, Outgoing>? perOwner = null;
         foreach (var s in _byConnection.Values)
         {
             if (!s.Watchlists.TryGetValue(delta.WatchlistId, out var owner))
             {
                 continue;
             }
-            var payload = delta;
-            if (owner.Length > 0)
+            Outgoing? message;
+            if (owner.Length == 0)
+            {
+                message = everything ??= new Outgoing(WatchlistHub.ChangedMethod, delta);
+            }
+            else
             {
                 perOwner ??= new(StringComparer.Ordinal);
-                if (!perOwner.TryGetValue(owner, out payload))
+                if (!perOwner.TryGetValue(owner, out message))
                 {
                     // Every version reaches every subscriber (maybe with no changes), so restricted
                     // clients see consecutive versions too.
-                    payload = delta with { Changes = WatchlistHubBridge.ForOwner(delta.Changes, owner) };
-                    perOwner[owner] = payload;
+                    message = new Outgoing(WatchlistHub.ChangedMethod, delta with { Changes = WatchlistHubBridge.ForOwner(delta.Changes, owner) });
+                    perOwner[owner] = message;
                 }
             }
-            Enqueue(s, new Outgoing(WatchlistHub.ChangedMethod, payload));
+            Enqueue(s, message);
         }
     }
 
@@ -102,6 +115,7 @@ public sealed class SubscriberOutboxes(IHubContext<WatchlistHub> hub, ILogger<Su
     /// </summary>
     public void PublishAlert(FiredAlert alert)
     {
+        Outgoing? message = null;
         foreach (var s in _byConnection.Values)
         {
             if (s.AlertsOwner is { } owner && (owner.Length == 0 || alert.Owner == owner))
@@ -111,7 +125,7 @@ public sealed class SubscriberOutboxes(IHubContext<WatchlistHub> hub, ILogger<Su
                     logger.LogDebug("Hub connection {Connection} is busy; alert {Alert} skipped", s.ConnectionId, alert.Id);
                     continue;
                 }
-                Enqueue(s, new Outgoing(WatchlistHub.AlertMethod, alert));
+                Enqueue(s, message ??= new Outgoing(WatchlistHub.AlertMethod, alert));
             }
         }
     }
@@ -132,7 +146,15 @@ public sealed class SubscriberOutboxes(IHubContext<WatchlistHub> hub, ILogger<Su
         {
             await foreach (var message in s.Queue.Reader.ReadAllAsync())
             {
-                await hub.Clients.Client(s.ConnectionId).SendAsync(message.Method, message.Payload);
+                if (connections.TryGet(s.ConnectionId, out var connection))
+                {
+                    await connection.WriteAsync(message.Serialized);
+                }
+                else
+                {
+                    // Not (or no longer) known to the registry: the framework's own path.
+                    await hub.Clients.Client(s.ConnectionId).SendAsync(message.Method, message.Payload);
+                }
             }
         }
         catch (Exception ex)

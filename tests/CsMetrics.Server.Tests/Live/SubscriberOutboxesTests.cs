@@ -17,7 +17,7 @@ public sealed class SubscriberOutboxesTests
     {
         var hub = new FakeHubContext();
         hub.Block("slow");
-        var outboxes = new SubscriberOutboxes(hub, NullLogger<SubscriberOutboxes>.Instance);
+        var outboxes = new SubscriberOutboxes(hub, new HubConnectionRegistry(), NullLogger<SubscriberOutboxes>.Instance);
         var fast = new FakeCallerContext("fast");
         var slow = new FakeCallerContext("slow");
         outboxes.Subscribe(fast, "at-risk", null);
@@ -51,7 +51,7 @@ public sealed class SubscriberOutboxesTests
     public void An_owner_restricted_subscriber_gets_every_version_with_only_its_owners_rows()
     {
         var hub = new FakeHubContext();
-        var outboxes = new SubscriberOutboxes(hub, NullLogger<SubscriberOutboxes>.Instance);
+        var outboxes = new SubscriberOutboxes(hub, new HubConnectionRegistry(), NullLogger<SubscriberOutboxes>.Instance);
         outboxes.Subscribe(new FakeCallerContext("ana"), "at-risk", "ana");
 
         WatchlistEntry Entry(string id, string owner) => new(id, id, owner, null, 10, "red", 0, null, null, null, []);
@@ -75,7 +75,7 @@ public sealed class SubscriberOutboxesTests
     {
         var hub = new FakeHubContext();
         hub.Block("busy");
-        var outboxes = new SubscriberOutboxes(hub, NullLogger<SubscriberOutboxes>.Instance);
+        var outboxes = new SubscriberOutboxes(hub, new HubConnectionRegistry(), NullLogger<SubscriberOutboxes>.Instance);
         var busy = new FakeCallerContext("busy");
         outboxes.SubscribeAlerts(new FakeCallerContext("all"), null);
         outboxes.SubscribeAlerts(new FakeCallerContext("ana"), "ana");

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CsMetrics.Contracts.Watchlists;
+using CsMetrics.Server.Live;
 using CsMetrics.Server.Tests.Support;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -71,6 +72,24 @@ public sealed class WatchlistHubTests(LiveServerFixture server, ITestOutputHelpe
         // An admin key may follow watchlists too.
         var admin = await ConnectAsync(Keys.Admin);
         await admin.SubscribeAsync(AtRisk);
+    }
+
+    [Fact]
+    public async Task Open_connections_are_registered_so_deltas_are_written_as_bytes_serialized_once()
+    {
+        var registry = server.Factory.Services.GetRequiredService<HubConnectionRegistry>();
+        await using var connection = LiveClient.Build(server.Factory, Keys.Read);
+        await connection.StartAsync();
+        Assert.True(registry.TryGet(connection.ConnectionId!, out var context), "the open connection is not in the registry");
+        Assert.Equal(connection.ConnectionId, context.ConnectionId);
+
+        await connection.StopAsync();
+        var deadline = DateTime.UtcNow + LiveClient.Patience;
+        while (registry.TryGet(context.ConnectionId, out _) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        Assert.False(registry.TryGet(context.ConnectionId, out _), "a closed connection stayed in the registry");
     }
 
     [Fact]
