@@ -25,6 +25,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
     public const int RecentChangesKept = 20;
     public const int OverrideAuditKept = 100;
     public const int RecentSignalsKept = 20;
+    private static readonly int SignalTypeCount = Enum.GetValues<SignalType>().Length;
 
     private readonly IPersistentState<AccountGrainState> _state;
     private readonly ScorecardRegistry _scorecards;
@@ -120,6 +121,9 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         EnsureSentFacts();
         int accepted = 0, duplicates = 0;
         bool revenueChanged = false;
+        // Counted per type and reported once per batch: a tagged counter update per signal
+        // costs a lookup in every listening meter.
+        Span<int> byType = stackalloc int[SignalTypeCount];
         foreach (var signal in batch.Signals)
         {
             if (!_aggregates.Apply(signal, now))
@@ -128,7 +132,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
                 continue;
             }
             accepted++;
-            CsMetricsTelemetry.SignalsIngested.Add(1, new KeyValuePair<string, object?>("type", SignalNames.Of(signal.Type)));
+            byType[(int)signal.Type]++;
             Rescore(card, signal, null, now);
             RememberSignal(signal, now);
             revenueChanged |= signal.Type == SignalType.Revenue;
@@ -139,6 +143,13 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
             ReportChurnsIfChanged(now);
         }
 
+        for (int t = 0; t < byType.Length; t++)
+        {
+            if (byType[t] > 0)
+            {
+                CsMetricsTelemetry.SignalsIngested.Add(byType[t], new KeyValuePair<string, object?>("type", SignalNames.Of((SignalType)t)));
+            }
+        }
         if (duplicates > 0)
         {
             CsMetricsTelemetry.SignalsDuplicate.Add(duplicates);
@@ -467,7 +478,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
     private Dictionary<FactKey, decimal> CurrentFacts()
     {
         var p = _state.State.Profile;
-        return MetricFacts.Build(_aggregates, p?.Seats ?? 0, p?.RenewalDate);
+        return MetricFacts.Build(_aggregates, p?.Seats ?? 0, p?.RenewalDate, _lastFactCount + 8);
     }
 
     /// <summary>

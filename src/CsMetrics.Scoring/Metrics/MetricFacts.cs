@@ -15,9 +15,10 @@ public static class MetricFacts
     public const int NewCustomerDays = 90;
     private const string Seated = "s";
 
-    public static Dictionary<FactKey, decimal> Build(AccountAggregates aggregates, int seats, DateOnly? renewalDate)
+    /// <param name="capacityHint">The fact count of the account's previous build, if known: the map is sized once instead of growing (rehashing was ~2% of engine CPU).</param>
+    public static Dictionary<FactKey, decimal> Build(AccountAggregates aggregates, int seats, DateOnly? renewalDate, int capacityHint = 0)
     {
-        var facts = new Dictionary<FactKey, decimal>();
+        var facts = new Dictionary<FactKey, decimal>(capacityHint);
         var h = aggregates.History;
         void Add(FactKey key, decimal value) =>
             System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(facts, key, out _) += value;
