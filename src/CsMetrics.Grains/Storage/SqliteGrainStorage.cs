@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -36,7 +37,7 @@ public sealed class SqliteGrainStorageOptions : IStorageProviderSerializerOption
 /// <summary>
 /// Orleans grain storage backed by one SQLite file (embedded / single-node mode).
 /// Rows are keyed by (provider, "{stateName}/{grainId}") so several providers and several named
-/// states per grain can share one file. ETags are opaque random strings: optimistic concurrency
+/// states per grain can share one file. ETags are opaque unique strings: optimistic concurrency
 /// without the ABA problem a version counter would have after delete + re-insert.
 /// </summary>
 public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
@@ -44,6 +45,10 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
     // One writer lock per database file, shared by every provider instance that points at it:
     // SQLite admits a single writer anyway, and queueing in-process is cheaper than SQLITE_BUSY retries.
     private static readonly ConcurrentDictionary<string, SemaphoreSlim> WriterLocks = new(StringComparer.Ordinal);
+
+    // ETags: a random per-process prefix and a counter that only goes up, so unique without a Guid per write.
+    private static readonly string EtagPrefix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+    private static long s_etagCounter;
 
     private readonly string _name;
     private readonly string _readConnectionString;
@@ -300,8 +305,18 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
 
     private static string MakeKey(string stateName, GrainId grainId) => $"{stateName}/{grainId}";
 
-    // Random etags never repeat, unlike counters which restart after a delete.
-    private static string NewEtag() => Guid.NewGuid().ToString("N");
+    // Never repeats, unlike a per-row version which restarts after a delete: the counter only goes up within the
+    // process, and the 64-bit random prefix makes another process (e.g. after a restart) use different etags.
+    // 32 lowercase hex characters, the shape the Guid etags had.
+    internal static string NewEtag() => string.Create(32, (ulong)Interlocked.Increment(ref s_etagCounter), static (chars, n) =>
+    {
+        EtagPrefix.CopyTo(chars);
+        for (int i = chars.Length - 1; i >= EtagPrefix.Length; i--)
+        {
+            chars[i] = "0123456789abcdef"[(int)(n & 0xF)];
+            n >>= 4;
+        }
+    });
 
     private T CreateInstance<T>() => _activatorProvider.GetActivator<T>().Create();
 

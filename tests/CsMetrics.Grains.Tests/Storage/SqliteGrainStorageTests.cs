@@ -303,6 +303,17 @@ public sealed class SqliteGrainStorageTests : IDisposable
         Assert.Equal(71.5, await restarted.Client.GetGrain<ISqliteStorageProbeGrain>("acme").Load());
     }
 
+    [Fact]
+    public void Etags_are_unique_over_100k_concurrent_calls_and_keep_the_guid_shape()
+    {
+        const int Count = 100_000;
+        var etags = new string[Count];
+        Parallel.For(0, Count, i => etags[i] = SqliteGrainStorage.NewEtag());
+
+        Assert.Equal(Count, etags.Distinct(StringComparer.Ordinal).Count());
+        Assert.All(etags, e => Assert.Matches("^[0-9a-f]{32}$", e));
+    }
+
     public void Dispose()
     {
         _services.Dispose();
