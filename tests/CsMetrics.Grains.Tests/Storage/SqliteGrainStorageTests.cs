@@ -498,6 +498,43 @@ public sealed class SqliteGrainStorageTests : IDisposable
     }
 
     [Fact]
+    public async Task An_error_that_leaves_the_transaction_open_is_rolled_back_with_the_whole_group()
+    {
+        using var storage = Open();
+        var a = await WrittenAsync(storage, "a", 1);
+        var aStored = a.ETag;
+        // An insert trigger whose body cannot compile: every insert fails with SQLITE_ERROR, which SQLite does not
+        // confine to the statement nor roll back itself, so the group's earlier update must be rolled back by us.
+        using (var db = new SqliteConnection($"Data Source={DatabasePath};Pooling=False"))
+        {
+            db.Open();
+            using var command = db.CreateCommand();
+            command.CommandText = "CREATE TRIGGER broken BEFORE INSERT ON grain_state BEGIN INSERT INTO missing_table VALUES(1); END";
+            command.ExecuteNonQuery();
+        }
+        long before = storage.Writer.Transactions;
+
+        a.State!.Score = 2;
+        var tasks = await InOneGroup(storage,
+            () => storage.WriteStateAsync(StateName, Grain("a"), a),
+            () => WrittenAsync(storage, "b", 1));
+
+        var failure = Assert.IsType<SqliteException>(tasks[1].Exception!.InnerException);
+        Assert.Equal(SQLitePCL.raw.SQLITE_ERROR, failure.SqliteErrorCode);
+        Assert.Same(failure, tasks[0].Exception!.InnerException);
+        Assert.Equal(aStored, a.ETag);
+        Assert.Equal(0, storage.Writer.Transactions - before);
+
+        // The update of the next group commits alone, from the stored etag: the failed group left nothing behind.
+        a.State!.Score = 3;
+        await storage.WriteStateAsync(StateName, Grain("a"), a);
+        var readA = await ReadAsync(storage, "a");
+        Assert.Equal(3, readA.State!.Score);
+        Assert.Equal(a.ETag, readA.ETag);
+        Assert.False((await ReadAsync(storage, "b")).RecordExists);
+    }
+
+    [Fact]
     public async Task An_error_confined_to_its_statement_fails_only_that_write()
     {
         using var storage = Open();
