@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -36,30 +37,40 @@ public sealed class SqliteGrainStorageOptions : IStorageProviderSerializerOption
 /// <summary>
 /// Orleans grain storage backed by one SQLite file (embedded / single-node mode).
 /// Rows are keyed by (provider, "{stateName}/{grainId}") so several providers and several named
-/// states per grain can share one file. ETags are opaque random strings: optimistic concurrency
+/// states per grain can share one file. ETags are opaque unique strings: optimistic concurrency
 /// without the ABA problem a version counter would have after delete + re-insert.
+/// Writes and clears group-commit: concurrent calls queue and one drainer per file applies whatever is
+/// pending in a single transaction (see <see cref="SqliteGroupCommit"/>); each call still succeeds or
+/// fails on its own etag, and completes only once its transaction has committed.
 /// </summary>
 public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
 {
-    // One writer lock per database file, shared by every provider instance that points at it:
-    // SQLite admits a single writer anyway, and queueing in-process is cheaper than SQLITE_BUSY retries.
-    private static readonly ConcurrentDictionary<string, SemaphoreSlim> WriterLocks = new(StringComparer.Ordinal);
+    // One write queue and writer lock per database file, shared by every provider instance that points at it.
+    private static readonly ConcurrentDictionary<string, SqliteGroupCommit> Writers = new(StringComparer.Ordinal);
+
+    // ETags: a random per-process prefix and a counter that only goes up, so unique without a Guid per write.
+    private static readonly string EtagPrefix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+    private static long s_etagCounter;
 
     private readonly string _name;
     private readonly string _readConnectionString;
     private readonly SqliteConnection _writer;
+    private readonly SqliteGroupCommit _writes;
     private readonly SemaphoreSlim _writeLock;
     private readonly IGrainStorageSerializer _serializer;
     private readonly IActivatorProvider _activatorProvider;
     private readonly ILogger _logger;
     private readonly bool _deleteOnClear;
 
-    // Prepared once on the long-lived writer connection; only used while holding _writeLock.
+    // Prepared once on the long-lived writer connection; only used while holding _writeLock (the file's drainer does).
     private readonly SqliteCommand _insertCommand;
     private readonly SqliteCommand _updateCommand;
     private readonly SqliteCommand _deleteCommand;
     private readonly SqliteCommand _clearCommand;
     private readonly SqliteCommand _etagCommand;
+    private readonly SqliteCommand _beginCommand;
+    private readonly SqliteCommand _commitCommand;
+    private readonly SqliteCommand _rollbackCommand;
     private bool _disposed;
 
     /// <summary>Opens (creating if needed) the database and schema.</summary>
@@ -82,7 +93,8 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
         var (fullPath, readers, writer) = SqliteFiles.Open(options.DatabasePath);
         _readConnectionString = readers;
 
-        _writeLock = WriterLocks.GetOrAdd(fullPath, static _ => new SemaphoreSlim(1, 1));
+        _writes = Writers.GetOrAdd(fullPath, static _ => new SqliteGroupCommit());
+        _writeLock = _writes.Lock;
         _writer = new SqliteConnection(writer);
         _writer.Open();
         Execute(_writer,
@@ -114,6 +126,10 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
         _etagCommand = Prepare(
             "SELECT etag FROM grain_state WHERE provider = $p AND grain_id = $g",
             "$p", "$g");
+        // IMMEDIATE takes the write lock up front, as the autocommit statements of a single write did.
+        _beginCommand = Prepare("BEGIN IMMEDIATE");
+        _commitCommand = Prepare("COMMIT");
+        _rollbackCommand = Prepare("ROLLBACK");
 
         LogOpened(_logger, _name, fullPath, options.SynchronousFull ? "FULL" : "NORMAL");
     }
@@ -184,36 +200,11 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var key = MakeKey(stateName, grainId);
-        // Serialize outside the lock so the single writer only spends time on SQLite.
+        // Serialize before queueing so the single writer only spends time on SQLite.
         var blob = ToArray(_serializer.Serialize(grainState.State).ToMemory());
-        var expected = grainState.ETag;
-        var newEtag = NewEtag();
+        var op = new PendingStorageOp(this, StorageOpKind.Write, key, blob, grainState.ETag, NewEtag());
 
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            int changed;
-            if (expected is null)
-            {
-                changed = Run(_insertCommand, key, newEtag, blob, null);
-            }
-            else
-            {
-                changed = Run(_updateCommand, key, newEtag, blob, expected);
-            }
-
-            if (changed == 0)
-            {
-                throw Conflict("WriteState", key, expected);
-            }
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-
-        grainState.ETag = newEtag;
+        grainState.ETag = await QueueAsync(op, cancellationToken).ConfigureAwait(false);
         grainState.RecordExists = true;
     }
 
@@ -227,46 +218,10 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         var key = MakeKey(stateName, grainId);
         var expected = grainState.ETag;
-        string? resultEtag = expected;
+        var newEtag = expected is not null && !_deleteOnClear ? NewEtag() : null;
+        var op = new PendingStorageOp(this, StorageOpKind.Clear, key, null, expected, newEtag);
 
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (expected is null)
-            {
-                // Nothing was ever written from this activation's point of view; a row means someone else wrote.
-                if (ReadEtag(key).Found)
-                {
-                    throw Conflict("ClearState", key, expected);
-                }
-            }
-            else if (_deleteOnClear)
-            {
-                if (Run(_deleteCommand, key, null, null, expected) == 0)
-                {
-                    throw Conflict("ClearState", key, expected);
-                }
-
-                resultEtag = null;
-            }
-            else
-            {
-                var newEtag = NewEtag();
-                if (Run(_clearCommand, key, newEtag, null, expected) == 0)
-                {
-                    throw Conflict("ClearState", key, expected);
-                }
-
-                resultEtag = newEtag;
-            }
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-
-        grainState.ETag = resultEtag;
+        grainState.ETag = await QueueAsync(op, cancellationToken).ConfigureAwait(false);
         grainState.RecordExists = false;
         grainState.State = CreateInstance<T>();
     }
@@ -288,6 +243,9 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
             _deleteCommand.Dispose();
             _clearCommand.Dispose();
             _etagCommand.Dispose();
+            _beginCommand.Dispose();
+            _commitCommand.Dispose();
+            _rollbackCommand.Dispose();
             _writer.Dispose();
             using var pooled = new SqliteConnection(_readConnectionString);
             SqliteConnection.ClearPool(pooled);
@@ -300,8 +258,159 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
 
     private static string MakeKey(string stateName, GrainId grainId) => $"{stateName}/{grainId}";
 
-    // Random etags never repeat, unlike counters which restart after a delete.
-    private static string NewEtag() => Guid.NewGuid().ToString("N");
+    /// <summary>The file's write queue (tests hold its lock to gather a group).</summary>
+    internal SqliteGroupCommit Writer => _writes;
+
+    /// <summary>This provider's writer connection (tests hook its commit).</summary>
+    internal SqliteConnection WriterConnection => _writer;
+
+    // Never repeats, unlike a per-row version which restarts after a delete: the counter only goes up within the
+    // process, and the 64-bit random prefix makes another process (e.g. after a restart) use different etags.
+    // 32 lowercase hex characters, the shape the Guid etags had.
+    internal static string NewEtag() => string.Create(32, (ulong)Interlocked.Increment(ref s_etagCounter), static (chars, n) =>
+    {
+        EtagPrefix.CopyTo(chars);
+        for (int i = chars.Length - 1; i >= EtagPrefix.Length; i--)
+        {
+            chars[i] = "0123456789abcdef"[(int)(n & 0xF)];
+            n >>= 4;
+        }
+    });
+
+    private async Task<string?> QueueAsync(PendingStorageOp op, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!cancellationToken.CanBeCanceled)
+        {
+            _writes.Enqueue(op);
+            return await op.Task.ConfigureAwait(false);
+        }
+
+        // Cancellation only withdraws an operation still queued; once in a group it runs to its commit.
+        using var registration = cancellationToken.UnsafeRegister(
+            static (state, token) => ((PendingStorageOp)state!).TryCancel(token), op);
+        _writes.Enqueue(op);
+        return await op.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Applies this provider's share of a group in one transaction; called by the file's drainer under the writer lock.
+    /// An etag conflict (or an error SQLite confines to its statement) fails that operation alone; any other
+    /// failure, the commit's included, rolls the whole transaction back and fails every operation of it.
+    /// </summary>
+    internal void RunGroup(List<PendingStorageOp> ops)
+    {
+        if (_disposed)
+        {
+            var disposed = new ObjectDisposedException(GetType().FullName);
+            foreach (var op in ops)
+            {
+                op.TrySetException(disposed);
+            }
+            return;
+        }
+
+        try
+        {
+            RollBackIfActive(); // never expected: a failed rollback of an earlier group left it open
+            _beginCommand.ExecuteNonQuery();
+            foreach (var op in ops)
+            {
+                Apply(op);
+            }
+            _commitCommand.ExecuteNonQuery();
+        }
+        catch (Exception ex)
+        {
+            RollBackIfActive();
+            LogGroupFailed(_logger, ex, _name, ops.Count);
+            foreach (var op in ops)
+            {
+                op.TrySetException(ex);
+            }
+            return;
+        }
+
+        _writes.CountTransaction();
+        foreach (var op in ops)
+        {
+            if (op.Error is { } error)
+            {
+                op.TrySetException(error);
+            }
+            else
+            {
+                op.TrySetResult(op.ResultEtag);
+            }
+        }
+    }
+
+    private void Apply(PendingStorageOp op)
+    {
+        var key = op.Key;
+        var expected = op.ExpectedEtag;
+        try
+        {
+            if (op.Kind == StorageOpKind.Write)
+            {
+                var changed = expected is null
+                    ? Run(_insertCommand, key, op.NewEtag, op.Data, null)
+                    : Run(_updateCommand, key, op.NewEtag, op.Data, expected);
+                if (changed == 0)
+                {
+                    op.Error = Conflict("WriteState", key, expected);
+                }
+                else
+                {
+                    op.ResultEtag = op.NewEtag;
+                }
+            }
+            else if (expected is null)
+            {
+                // Nothing was ever written from this activation's point of view; a row means someone else wrote.
+                if (ReadEtag(key).Found)
+                {
+                    op.Error = Conflict("ClearState", key, expected);
+                }
+            }
+            else if (Run(_deleteOnClear ? _deleteCommand : _clearCommand, key, op.NewEtag, null, expected) == 0)
+            {
+                op.Error = Conflict("ClearState", key, expected);
+            }
+            else
+            {
+                op.ResultEtag = op.NewEtag; // null after a delete, the tombstone's etag otherwise
+            }
+        }
+        catch (SqliteException ex) when (OnlyTheStatementFailed(ex))
+        {
+            op.Error = ex;
+        }
+    }
+
+    // Constraint (e.g. a trigger's RAISE(ABORT)), too-big and type errors undo just their statement; if SQLite
+    // rolled the transaction back itself (RAISE(ROLLBACK), I/O errors, ...) the whole group has failed.
+    private bool OnlyTheStatementFailed(SqliteException ex)
+        => (ex.SqliteErrorCode & 0xFF) is SQLitePCL.raw.SQLITE_CONSTRAINT or SQLitePCL.raw.SQLITE_TOOBIG or SQLitePCL.raw.SQLITE_MISMATCH
+           && InTransaction;
+
+    private bool InTransaction => SQLitePCL.raw.sqlite3_get_autocommit(_writer.Handle) == 0;
+
+    private void RollBackIfActive()
+    {
+        if (!InTransaction)
+        {
+            return;
+        }
+        try
+        {
+            _rollbackCommand.ExecuteNonQuery();
+        }
+        catch (Exception ex)
+        {
+            LogRollbackFailed(_logger, ex, _name);
+        }
+    }
 
     private T CreateInstance<T>() => _activatorProvider.GetActivator<T>().Create();
 
@@ -338,7 +447,8 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
 
     private InconsistentStateException Conflict(string operation, string key, string? expected)
     {
-        // Called under the writer lock, so the stored etag reported is the one that beat us.
+        // Called inside the group's transaction, so the stored etag reported is the one that beat us
+        // (possibly an earlier operation of the same group).
         var (found, stored) = ReadEtag(key);
         var storedText = found ? stored ?? "<null>" : "<none>";
         LogConflict(_logger, operation, _name, key, expected, storedText);
@@ -382,6 +492,12 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "SQLite grain storage {Provider} failed to deserialize state {Key}")]
     private static partial void LogDeserializeFailed(ILogger logger, Exception exception, string provider, string key);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SQLite grain storage {Provider}: a group of {Count} writes failed and was rolled back")]
+    private static partial void LogGroupFailed(ILogger logger, Exception exception, string provider, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "SQLite grain storage {Provider}: rolling back a failed group failed")]
+    private static partial void LogRollbackFailed(ILogger logger, Exception exception, string provider);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Operation} etag conflict in {Provider} for {Key}: expected {Expected}, stored {Stored}")]
     private static partial void LogConflict(ILogger logger, string operation, string provider, string key, string? expected, string stored);

@@ -303,6 +303,298 @@ public sealed class SqliteGrainStorageTests : IDisposable
         Assert.Equal(71.5, await restarted.Client.GetGrain<ISqliteStorageProbeGrain>("acme").Load());
     }
 
+    // Holds the file's writer lock while the operations queue, so the drainer finds all of them pending at once.
+    private static async Task<Task[]> InOneGroup(SqliteGrainStorage storage, params Func<Task>[] operations)
+    {
+        await storage.Writer.Lock.WaitAsync();
+        Task[] tasks;
+        try
+        {
+            tasks = [.. operations.Select(o => o())];
+            Assert.All(tasks, t => Assert.False(t.IsCompleted));
+        }
+        finally
+        {
+            storage.Writer.Lock.Release();
+        }
+        await Task.WhenAll(tasks).ContinueWith(_ => { }, TaskScheduler.Default);
+        return tasks;
+    }
+
+    private static async Task<GrainState<TestHealthState>> ReadAsync(SqliteGrainStorage storage, string key)
+    {
+        var state = new GrainState<TestHealthState>();
+        await storage.ReadStateAsync(StateName, Grain(key), state);
+        return state;
+    }
+
+    private static async Task<GrainState<TestHealthState>> WrittenAsync(SqliteGrainStorage storage, string key, double score)
+    {
+        var state = new GrainState<TestHealthState>(new TestHealthState { Customer = key, Score = score });
+        await storage.WriteStateAsync(StateName, Grain(key), state);
+        return state;
+    }
+
+    [Fact]
+    public async Task Queued_writes_of_many_grains_commit_in_groups_of_at_most_256_and_all_read_back()
+    {
+        const int Count = 600;
+        using var storage = Open();
+        var states = Enumerable.Range(0, Count)
+            .Select(i => new GrainState<TestHealthState>(new TestHealthState { Customer = $"c{i}", Score = i }))
+            .ToArray();
+        long before = storage.Writer.Transactions;
+
+        var tasks = await InOneGroup(storage, [.. states.Select((s, i) => (Func<Task>)(() => storage.WriteStateAsync(StateName, Grain($"c{i}"), s)))]);
+
+        Assert.All(tasks, t => Assert.True(t.IsCompletedSuccessfully));
+        Assert.Equal(3, storage.Writer.Transactions - before); // 256 + 256 + 88
+        using var reopened = Open();
+        for (var i = 0; i < Count; i++)
+        {
+            var read = await ReadAsync(reopened, $"c{i}");
+            Assert.True(read.RecordExists);
+            Assert.Equal(states[i].ETag, read.ETag);
+            Assert.Equal($"c{i}", read.State!.Customer);
+            Assert.Equal(i, read.State!.Score);
+        }
+    }
+
+    [Fact]
+    public async Task An_etag_conflict_in_a_group_fails_only_that_write()
+    {
+        using var storage = Open();
+        var a = await WrittenAsync(storage, "a", 1);
+        var b = await WrittenAsync(storage, "b", 1);
+        var c = await WrittenAsync(storage, "c", 1);
+        var bStored = b.ETag;
+        var staleB = new GrainState<TestHealthState>(new TestHealthState { Score = 2 }, "not-the-etag");
+        long before = storage.Writer.Transactions;
+
+        a.State!.Score = 2;
+        var tasks = await InOneGroup(storage,
+            () => storage.WriteStateAsync(StateName, Grain("a"), a),
+            () => storage.WriteStateAsync(StateName, Grain("b"), staleB),
+            () => storage.ClearStateAsync(StateName, Grain("c"), c));
+
+        Assert.True(tasks[0].IsCompletedSuccessfully);
+        var conflict = Assert.IsType<InconsistentStateException>(tasks[1].Exception!.InnerException);
+        Assert.Equal(bStored, conflict.StoredEtag);
+        Assert.Equal("not-the-etag", conflict.CurrentEtag);
+        Assert.Equal("not-the-etag", staleB.ETag); // a failed write leaves the caller's state alone
+        Assert.True(tasks[2].IsCompletedSuccessfully);
+        Assert.Equal(1, storage.Writer.Transactions - before);
+
+        var readA = await ReadAsync(storage, "a");
+        Assert.Equal(2, readA.State!.Score);
+        Assert.Equal(a.ETag, readA.ETag);
+        var readB = await ReadAsync(storage, "b");
+        Assert.Equal(1, readB.State!.Score);
+        Assert.Equal(bStored, readB.ETag);
+        Assert.False((await ReadAsync(storage, "c")).RecordExists);
+    }
+
+    [Fact]
+    public async Task Two_writes_of_one_key_in_a_group_apply_one_after_the_other()
+    {
+        using var storage = Open();
+        var g = await WrittenAsync(storage, "g", 1);
+        var h = await WrittenAsync(storage, "h", 1);
+        var first = new GrainState<TestHealthState>(new TestHealthState { Score = 2 }, g.ETag);
+        var second = new GrainState<TestHealthState>(new TestHealthState { Score = 3 }, g.ETag);
+        var fresh = new GrainState<TestHealthState>(new TestHealthState { Score = 4 });
+        long before = storage.Writer.Transactions;
+
+        var tasks = await InOneGroup(storage,
+            () => storage.WriteStateAsync(StateName, Grain("g"), first),
+            () => storage.WriteStateAsync(StateName, Grain("g"), second),
+            // A clear then an insert (null etag) of one key: the insert only succeeds if it sees the delete.
+            () => storage.ClearStateAsync(StateName, Grain("h"), h),
+            () => storage.WriteStateAsync(StateName, Grain("h"), fresh));
+
+        Assert.Equal(1, storage.Writer.Transactions - before);
+        Assert.True(tasks[0].IsCompletedSuccessfully);
+        var conflict = Assert.IsType<InconsistentStateException>(tasks[1].Exception!.InnerException);
+        Assert.Equal(first.ETag, conflict.StoredEtag); // the second saw the first's etag
+        Assert.True(tasks[2].IsCompletedSuccessfully);
+        Assert.True(tasks[3].IsCompletedSuccessfully);
+
+        var readG = await ReadAsync(storage, "g");
+        Assert.Equal(2, readG.State!.Score);
+        Assert.Equal(first.ETag, readG.ETag);
+        var readH = await ReadAsync(storage, "h");
+        Assert.Equal(4, readH.State!.Score);
+        Assert.Equal(fresh.ETag, readH.ETag);
+    }
+
+    [Fact]
+    public async Task A_failed_commit_fails_every_write_of_the_group_and_applies_none()
+    {
+        using var storage = Open();
+        var a = await WrittenAsync(storage, "a", 1);
+        var aStored = a.ETag;
+        long before = storage.Writer.Transactions;
+
+        // A commit hook that vetoes turns the group's COMMIT into SQLITE_CONSTRAINT_COMMITHOOK and a rollback.
+        SQLitePCL.raw.sqlite3_commit_hook(storage.WriterConnection.Handle, static _ => 1, null);
+        a.State!.Score = 2;
+        var b = new GrainState<TestHealthState>(new TestHealthState { Score = 1 });
+        var tasks = await InOneGroup(storage,
+            () => storage.WriteStateAsync(StateName, Grain("a"), a),
+            () => storage.WriteStateAsync(StateName, Grain("b"), b),
+            () => storage.WriteStateAsync(StateName, Grain("c"), new GrainState<TestHealthState>(new TestHealthState(), "stale")));
+        SQLitePCL.raw.sqlite3_commit_hook(storage.WriterConnection.Handle, null, null);
+
+        var failure = Assert.IsType<SqliteException>(tasks[0].Exception!.InnerException);
+        Assert.Equal(SQLitePCL.raw.SQLITE_CONSTRAINT, failure.SqliteErrorCode);
+        Assert.All(tasks, t => Assert.Same(failure, t.Exception!.InnerException)); // the conflict too: nothing of the group happened
+        Assert.Equal(0, storage.Writer.Transactions - before);
+        Assert.Equal(aStored, a.ETag);
+        Assert.Null(b.ETag);
+
+        var readA = await ReadAsync(storage, "a");
+        Assert.Equal(1, readA.State!.Score);
+        Assert.Equal(aStored, readA.ETag);
+        Assert.False((await ReadAsync(storage, "b")).RecordExists);
+
+        // Rolled back cleanly: the same writes go through on the next group.
+        await storage.WriteStateAsync(StateName, Grain("a"), a);
+        await storage.WriteStateAsync(StateName, Grain("b"), b);
+        Assert.Equal(2, (await ReadAsync(storage, "a")).State!.Score);
+        Assert.True((await ReadAsync(storage, "b")).RecordExists);
+    }
+
+    private void AddTrigger(string raise)
+    {
+        using var db = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
+        db.Open();
+        using var command = db.CreateCommand();
+        command.CommandText =
+            $"CREATE TRIGGER poison BEFORE INSERT ON grain_state WHEN NEW.grain_id LIKE '%poison%' BEGIN SELECT RAISE({raise}, 'poisoned'); END";
+        command.ExecuteNonQuery();
+    }
+
+    [Fact]
+    public async Task An_error_that_rolls_back_the_transaction_fails_the_whole_group()
+    {
+        using var storage = Open();
+        AddTrigger("ROLLBACK");
+        long before = storage.Writer.Transactions;
+
+        var tasks = await InOneGroup(storage,
+            () => WrittenAsync(storage, "a", 1),
+            () => WrittenAsync(storage, "poison", 1),
+            () => WrittenAsync(storage, "c", 1));
+
+        var failure = Assert.IsType<SqliteException>(tasks[1].Exception!.InnerException);
+        Assert.Contains("poisoned", failure.Message);
+        Assert.All(tasks, t => Assert.Same(failure, t.Exception!.InnerException));
+        Assert.Equal(0, storage.Writer.Transactions - before);
+        Assert.False((await ReadAsync(storage, "a")).RecordExists);
+        Assert.False((await ReadAsync(storage, "c")).RecordExists);
+
+        await WrittenAsync(storage, "a", 2);
+        Assert.Equal(2, (await ReadAsync(storage, "a")).State!.Score);
+    }
+
+    [Fact]
+    public async Task An_error_that_leaves_the_transaction_open_is_rolled_back_with_the_whole_group()
+    {
+        using var storage = Open();
+        var a = await WrittenAsync(storage, "a", 1);
+        var aStored = a.ETag;
+        // An insert trigger whose body cannot compile: every insert fails with SQLITE_ERROR, which SQLite does not
+        // confine to the statement nor roll back itself, so the group's earlier update must be rolled back by us.
+        using (var db = new SqliteConnection($"Data Source={DatabasePath};Pooling=False"))
+        {
+            db.Open();
+            using var command = db.CreateCommand();
+            command.CommandText = "CREATE TRIGGER broken BEFORE INSERT ON grain_state BEGIN INSERT INTO missing_table VALUES(1); END";
+            command.ExecuteNonQuery();
+        }
+        long before = storage.Writer.Transactions;
+
+        a.State!.Score = 2;
+        var tasks = await InOneGroup(storage,
+            () => storage.WriteStateAsync(StateName, Grain("a"), a),
+            () => WrittenAsync(storage, "b", 1));
+
+        var failure = Assert.IsType<SqliteException>(tasks[1].Exception!.InnerException);
+        Assert.Equal(SQLitePCL.raw.SQLITE_ERROR, failure.SqliteErrorCode);
+        Assert.Same(failure, tasks[0].Exception!.InnerException);
+        Assert.Equal(aStored, a.ETag);
+        Assert.Equal(0, storage.Writer.Transactions - before);
+
+        // The update of the next group commits alone, from the stored etag: the failed group left nothing behind.
+        a.State!.Score = 3;
+        await storage.WriteStateAsync(StateName, Grain("a"), a);
+        var readA = await ReadAsync(storage, "a");
+        Assert.Equal(3, readA.State!.Score);
+        Assert.Equal(a.ETag, readA.ETag);
+        Assert.False((await ReadAsync(storage, "b")).RecordExists);
+    }
+
+    [Fact]
+    public async Task An_error_confined_to_its_statement_fails_only_that_write()
+    {
+        using var storage = Open();
+        AddTrigger("ABORT");
+        long before = storage.Writer.Transactions;
+
+        var tasks = await InOneGroup(storage,
+            () => WrittenAsync(storage, "a", 1),
+            () => WrittenAsync(storage, "poison", 1),
+            () => WrittenAsync(storage, "c", 1));
+
+        Assert.True(tasks[0].IsCompletedSuccessfully);
+        Assert.Contains("poisoned", Assert.IsType<SqliteException>(tasks[1].Exception!.InnerException).Message);
+        Assert.True(tasks[2].IsCompletedSuccessfully);
+        Assert.Equal(1, storage.Writer.Transactions - before);
+        Assert.True((await ReadAsync(storage, "a")).RecordExists);
+        Assert.False((await ReadAsync(storage, "poison")).RecordExists);
+        Assert.True((await ReadAsync(storage, "c")).RecordExists);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_queued_write_withdraws_it()
+    {
+        using var storage = Open();
+        using var cancel = new CancellationTokenSource();
+        var withdrawn = new GrainState<TestHealthState>(new TestHealthState { Score = 1 });
+        Task write;
+        Task<GrainState<TestHealthState>> kept;
+
+        await storage.Writer.Lock.WaitAsync();
+        try
+        {
+            write = storage.WriteStateAsync(StateName, Grain("withdrawn"), withdrawn, cancel.Token);
+            kept = WrittenAsync(storage, "kept", 1);
+            Assert.False(write.IsCompleted);
+            cancel.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => write);
+        }
+        finally
+        {
+            storage.Writer.Lock.Release();
+        }
+
+        Assert.NotNull((await kept).ETag);
+        Assert.Null(withdrawn.ETag);
+        Assert.False((await ReadAsync(storage, "withdrawn")).RecordExists);
+        Assert.True((await ReadAsync(storage, "kept")).RecordExists);
+    }
+
+    [Fact]
+    public void Etags_are_unique_over_100k_concurrent_calls_and_keep_the_guid_shape()
+    {
+        const int Count = 100_000;
+        var etags = new string[Count];
+        Parallel.For(0, Count, i => etags[i] = SqliteGrainStorage.NewEtag());
+
+        Assert.Equal(Count, etags.Distinct(StringComparer.Ordinal).Count());
+        Assert.All(etags, e => Assert.Matches("^[0-9a-f]{32}$", e));
+    }
+
     public void Dispose()
     {
         _services.Dispose();
