@@ -113,6 +113,30 @@ public class PersistenceTests
     }
 
     [Fact]
+    public void State_whose_days_were_not_written_in_day_order_still_loads()
+    {
+        // Before the window went sparse it wrote its days in ring-slot order (day mod 120), which
+        // is not day order where the slots wrap; now it writes them ascending. The format is the
+        // same, only the order differs: any order must read back the same (here: newest first).
+        var a = Rich();
+        byte[] current = a.ToBytes();
+        const int countAt = 1 + 4 + 4 + 8 + 6 * 8;
+        const int bucketSize = 9 * 4;
+        int count = BitConverter.ToInt32(current, countAt);
+        Assert.True(count >= 10);
+        int first = countAt + 4;
+        var records = Enumerable.Range(0, count).Select(i => current.AsSpan(first + i * bucketSize, bucketSize).ToArray()).ToList();
+        var otherOrder = records.OrderByDescending(r => BitConverter.ToInt32(r, 0)).ToList();
+        Assert.NotEqual(records.Select(r => BitConverter.ToInt32(r, 0)), otherOrder.Select(r => BitConverter.ToInt32(r, 0)));
+        byte[] old = [.. current.AsSpan(0, first), .. otherOrder.SelectMany(r => r), .. current.AsSpan(first + count * bucketSize)];
+        Assert.Equal(current.Length, old.Length);
+
+        var restored = AccountAggregates.FromBytes(old);
+        AssertSameMetrics(a, restored);
+        Assert.Equal(current, restored.ToBytes());
+    }
+
+    [Fact]
     public void Round_trip_is_byte_stable()
     {
         var bytes = Rich().ToBytes();
