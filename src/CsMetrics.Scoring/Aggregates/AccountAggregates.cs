@@ -142,6 +142,7 @@ public sealed partial class AccountAggregates
             {
                 return false;
             }
+            SmallMaps.BeforeAdd(map);
             map[key] = day;
             return true;
         }
@@ -181,6 +182,7 @@ public sealed partial class AccountAggregates
                 PruneTickets(ticks, force: true);
             }
             t = new TicketState { Priority = s.Priority };
+            SmallMaps.BeforeAdd(Tickets);
             Tickets[id] = t;
         }
 

@@ -81,7 +81,7 @@ public sealed class AccountHistory
                 ApplySurvey(s, ticks, day);
                 break;
             case SignalType.Touchpoint:
-                Touchpoints[(day, (byte)s.TouchpointKind)] = Touchpoints.GetValueOrDefault((day, (byte)s.TouchpointKind)) + 1;
+                SmallMaps.RefOrAdd(Touchpoints, (day, (byte)s.TouchpointKind))++;
                 break;
             case SignalType.SelfService:
                 ApplySelfService(s, day);
@@ -91,7 +91,7 @@ public sealed class AccountHistory
 
     private void ApplyUsage(Signal s, int day)
     {
-        UsageEvents[day] = UsageEvents.GetValueOrDefault(day) + Math.Max(1, s.Count);
+        SmallMaps.RefOrAdd(UsageEvents, day) += Math.Max(1, s.Count);
         int user = s.UserId is { } u ? Index(Users, u, SignalLimits.MaxUsersPerAccount) : -1;
         if (user >= 0)
         {
@@ -117,7 +117,7 @@ public sealed class AccountHistory
         {
             return;
         }
-        ref ArticleDay d = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(ArticleDays, (day, article), out _);
+        ref ArticleDay d = ref SmallMaps.RefOrAdd(ArticleDays, (day, article));
         switch (s.SelfServiceAction)
         {
             case SelfServiceAction.View: d.Views++; break;
@@ -136,6 +136,7 @@ public sealed class AccountHistory
                 EvictOldestTicket();
             }
             t = new TicketRecord();
+            SmallMaps.BeforeAdd(Tickets);
             Tickets[id] = t;
         }
         if (s.Tags is { Length: > 0 } tags && t.Tags is null)
@@ -159,7 +160,7 @@ public sealed class AccountHistory
                 t.SolvedTicks = Earliest(t.SolvedTicks, ticks);
                 break;
             case TicketStatus.Reopened:
-                Reopens[day] = Reopens.GetValueOrDefault(day) + 1;
+                SmallMaps.RefOrAdd(Reopens, day)++;
                 break;
         }
     }
@@ -199,6 +200,7 @@ public sealed class AccountHistory
                         return; // documented cap: further respondents are not remembered
                     }
                     answers = [];
+                    SmallMaps.BeforeAdd(NpsAnswers);
                     NpsAnswers[respondent] = answers;
                 }
                 int at = answers.Count;
@@ -215,7 +217,7 @@ public sealed class AccountHistory
             }
             case SurveyKind.Csat:
             {
-                ref SurveyDay d = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(Surveys, day, out _);
+                ref SurveyDay d = ref SmallMaps.RefOrAdd(Surveys, day);
                 d.CsatAnswers++;
                 if (s.SurveyScore >= 4)
                 {
@@ -225,7 +227,7 @@ public sealed class AccountHistory
             }
             case SurveyKind.Ces:
             {
-                ref SurveyDay d = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(Surveys, day, out _);
+                ref SurveyDay d = ref SmallMaps.RefOrAdd(Surveys, day);
                 d.CesAnswers++;
                 d.CesSum += s.SurveyScore;
                 if (s.SurveyScore >= 5)
@@ -247,6 +249,7 @@ public sealed class AccountHistory
         {
             return -1;
         }
+        SmallMaps.BeforeAdd(map);
         i = map.Count;
         map[key] = i;
         return i;

@@ -1,3 +1,5 @@
+using CsMetrics.Scoring.Aggregates;
+
 namespace CsMetrics.Scoring.Metrics;
 
 /// <summary>
@@ -18,7 +20,7 @@ internal sealed class ActivityDays
     {
         int block = day >> 5;
         uint bit = 1u << (day & 31);
-        ref uint mask = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_masks, Key(subject, block), out _);
+        ref uint mask = ref SmallMaps.RefOrAdd(_masks, Key(subject, block));
         if ((mask & bit) != 0)
         {
             return false;
