@@ -9,9 +9,10 @@ namespace CsMetrics.Scoring.Metrics;
 /// </summary>
 internal sealed class ActivityDays
 {
-    private readonly Dictionary<long, uint> _masks = [];
+    /// <summary>Created on the first mark: many accounts never mark some of their activity kinds.</summary>
+    private Dictionary<long, uint>? _masks;
 
-    public int Count => _masks.Count;
+    public int Count => _masks?.Count ?? 0;
 
     private static long Key(int subject, int block) => ((long)subject << 32) | (uint)block;
 
@@ -20,7 +21,7 @@ internal sealed class ActivityDays
     {
         int block = day >> 5;
         uint bit = 1u << (day & 31);
-        ref uint mask = ref SmallMaps.RefOrAdd(_masks, Key(subject, block));
+        ref uint mask = ref SmallMaps.RefOrAdd(_masks ??= [], Key(subject, block));
         if ((mask & bit) != 0)
         {
             return false;
@@ -32,6 +33,10 @@ internal sealed class ActivityDays
     /// <summary>Every (subject, day) pair, grouped by subject with days ascending.</summary>
     public IEnumerable<(int Subject, int Day)> All()
     {
+        if (_masks is null)
+        {
+            yield break;
+        }
         var keys = _masks.Keys.ToArray();
         Array.Sort(keys);
         foreach (long key in keys)
@@ -50,7 +55,11 @@ internal sealed class ActivityDays
 
     public void Write(BinaryWriter w)
     {
-        w.Write(_masks.Count);
+        w.Write(Count);
+        if (_masks is null)
+        {
+            return;
+        }
         foreach (var (k, v) in _masks)
         {
             w.Write(k);
@@ -61,6 +70,11 @@ internal sealed class ActivityDays
     public void Read(BinaryReader r)
     {
         int n = r.ReadInt32();
+        if (n == 0)
+        {
+            return;
+        }
+        _masks ??= new Dictionary<long, uint>(n);
         _masks.EnsureCapacity(n);
         for (int i = 0; i < n; i++)
         {

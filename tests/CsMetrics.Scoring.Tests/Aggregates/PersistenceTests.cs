@@ -137,6 +137,44 @@ public class PersistenceTests
     }
 
     [Fact]
+    public void Maps_an_account_never_filled_stay_empty_through_a_round_trip_and_fill_after_it()
+    {
+        var a = new AccountAggregates().With(Usage(T0, "alice", "reports.export"), Usage(DaysAgo(1), "bob"));
+        byte[] bytes = a.ToBytes();
+        var b = AccountAggregates.FromBytes(bytes);
+        Assert.Equal(bytes, b.ToBytes());
+        Assert.Empty(b.History.Touchpoints);
+        Assert.Empty(b.History.Articles);
+        Assert.Empty(b.History.NpsAnswers);
+        Assert.Empty(b.History.Surveys);
+        Assert.Empty(b.History.Reopens);
+        Assert.Equal(0, b.History.SelfServiceUserDays.Count);
+        Assert.Null(b.Read(Metric.DaysSinceLastTouchpoint));
+
+        // The same signals on the original and on the restored account: same state, same bytes.
+        Signal[] more =
+        [
+            Touchpoint(DaysAgo(3), TouchpointKind.Qbr), Touchpoint(DaysAgo(1), TouchpointKind.Call),
+            SelfService(DaysAgo(2), "carol", "kb-7", SelfServiceAction.Helpful),
+            Nps(DaysAgo(4), 9, "r1"), Csat(DaysAgo(2), 5),
+            Ticket(DaysAgo(6), "T-9", TicketStatus.Opened), Ticket(DaysAgo(5), "T-9", TicketStatus.Solved), Ticket(DaysAgo(4), "T-9", TicketStatus.Reopened),
+        ];
+        a.With(more);
+        b.With(more);
+        Assert.Equal(a.ToBytes(), b.ToBytes());
+        Assert.Equal(2, b.History.Touchpoints.Count);
+        Assert.Single(b.History.Articles);
+        Assert.Single(b.History.NpsAnswers);
+        Assert.Single(b.History.Surveys);
+        Assert.Single(b.History.Reopens);
+        Assert.Equal(1, b.History.SelfServiceUserDays.Count);
+        Assert.Equal(1, b.Read(Metric.DaysSinceLastTouchpoint));
+        var c = AccountAggregates.FromBytes(b.ToBytes());
+        Assert.Equal(b.ToBytes(), c.ToBytes());
+        AssertSameMetrics(b, c);
+    }
+
+    [Fact]
     public void Round_trip_is_byte_stable()
     {
         var bytes = Rich().ToBytes();
