@@ -93,6 +93,8 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         if (_state.State.Aggregates is { Length: > 0 } bytes)
         {
             _aggregates = AccountAggregates.FromBytes(bytes);
+            // Memory: the live aggregates are the truth from here on; WriteAsync serializes them anew.
+            _state.State.Aggregates = null;
         }
         return Task.CompletedTask;
     }
@@ -646,6 +648,8 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
     {
         _state.State.Aggregates = _aggregates.ToBytes();
         await _state.WriteStateAsync();
+        // Memory: the storage has the bytes; keeping them would hold a second copy of every account.
+        _state.State.Aggregates = null;
         _dirtyState = false;
     }
 

@@ -38,9 +38,10 @@ public sealed partial class AccountAggregates
             w.Write(c);
         }
 
-        var buckets = Window.Raw;
+        // Days in ascending order (older versions wrote them in ring-slot order; reading takes either).
+        var buckets = Window.Used;
         int used = 0;
-        foreach (var b in buckets)
+        foreach (ref readonly var b in buckets)
         {
             if (b.Day != 0)
             {
@@ -48,7 +49,7 @@ public sealed partial class AccountAggregates
             }
         }
         w.Write(used);
-        foreach (var b in buckets)
+        foreach (ref readonly var b in buckets)
         {
             if (b.Day == 0)
             {

@@ -142,6 +142,7 @@ public sealed partial class AccountAggregates
             {
                 return false;
             }
+            SmallMaps.BeforeAdd(map);
             map[key] = day;
             return true;
         }
@@ -181,6 +182,7 @@ public sealed partial class AccountAggregates
                 PruneTickets(ticks, force: true);
             }
             t = new TicketState { Priority = s.Priority };
+            SmallMaps.BeforeAdd(Tickets);
             Tickets[id] = t;
         }
 
@@ -452,7 +454,7 @@ public sealed partial class AccountAggregates
                 {
                     return false;
                 }
-                value = Window.Sum(start, end, static b => b.UsersLastSeen) / (double)seats;
+                value = Window.Sum(start, end).UsersLastSeen / (double)seats;
                 return true;
 
             case Metric.UsageTrend:
@@ -461,8 +463,8 @@ public sealed partial class AccountAggregates
                 {
                     return false;
                 }
-                long last7 = Window.Sum(today - 6, end, static b => b.UsageEvents);
-                long prior28 = Window.Sum(today - 34, today - 7, static b => b.UsageEvents);
+                long last7 = Window.Sum(today - 6, end).UsageEvents;
+                long prior28 = Window.Sum(today - 34, today - 7).UsageEvents;
                 value = prior28 == 0 ? (last7 > 0 ? 1.0 : 0.0) : last7 / (prior28 / 4.0);
                 return true;
             }
@@ -519,8 +521,9 @@ public sealed partial class AccountAggregates
 
             case Metric.ReopenRate:
             {
-                long solved = Window.Sum(start, end, static b => b.TicketsSolved);
-                long reopened = Window.Sum(start, end, static b => b.TicketsReopened);
+                var totals = Window.Sum(start, end);
+                long solved = totals.TicketsSolved;
+                long reopened = totals.TicketsReopened;
                 if (solved == 0 && reopened == 0)
                 {
                     return false;
@@ -542,23 +545,25 @@ public sealed partial class AccountAggregates
 
             case Metric.CsatPositiveRate:
             {
-                long answers = Window.Sum(start, end, static b => b.CsatAnswers);
+                var totals = Window.Sum(start, end);
+                long answers = totals.CsatAnswers;
                 if (answers == 0)
                 {
                     return false;
                 }
-                value = Window.Sum(start, end, static b => b.CsatPositive) * 100.0 / answers;
+                value = totals.CsatPositive * 100.0 / answers;
                 return true;
             }
 
             case Metric.CesMean:
             {
-                long answers = Window.Sum(start, end, static b => b.CesAnswers);
+                var totals = Window.Sum(start, end);
+                long answers = totals.CesAnswers;
                 if (answers == 0)
                 {
                     return false;
                 }
-                value = Window.Sum(start, end, static b => b.CesSum) / (double)answers;
+                value = totals.CesSum / (double)answers;
                 return true;
             }
 

@@ -6,9 +6,14 @@ namespace CsMetrics.Scoring.Aggregates;
 /// </summary>
 internal static class BinaryMaps
 {
-    public static void Write(BinaryWriter w, Dictionary<string, int> map)
+    /// <summary>Writes the map (a missing map as an empty one).</summary>
+    public static void Write(BinaryWriter w, Dictionary<string, int>? map)
     {
-        w.Write(map.Count);
+        w.Write(map?.Count ?? 0);
+        if (map is null)
+        {
+            return;
+        }
         foreach (var (k, v) in map)
         {
             w.Write(k);
@@ -26,9 +31,14 @@ internal static class BinaryMaps
         }
     }
 
-    public static void Write(BinaryWriter w, Dictionary<int, int> map)
+    /// <summary>Writes the map (a missing map as an empty one).</summary>
+    public static void Write(BinaryWriter w, Dictionary<int, int>? map)
     {
-        w.Write(map.Count);
+        w.Write(map?.Count ?? 0);
+        if (map is null)
+        {
+            return;
+        }
         foreach (var (k, v) in map)
         {
             w.Write(k);
@@ -44,5 +54,37 @@ internal static class BinaryMaps
         {
             map[r.ReadInt32()] = r.ReadInt32();
         }
+    }
+
+    /// <summary>Reads a map written by <see cref="Write(BinaryWriter, Dictionary{string, int})"/>; null when empty.</summary>
+    public static Dictionary<string, int>? ReadStringMapOrNull(BinaryReader r)
+    {
+        int n = r.ReadInt32();
+        if (n == 0)
+        {
+            return null;
+        }
+        var map = new Dictionary<string, int>(n, StringComparer.Ordinal);
+        for (int i = 0; i < n; i++)
+        {
+            map[r.ReadString()] = r.ReadInt32();
+        }
+        return map;
+    }
+
+    /// <summary>Reads a map written by <see cref="Write(BinaryWriter, Dictionary{int, int})"/>; null when empty.</summary>
+    public static Dictionary<int, int>? ReadIntMapOrNull(BinaryReader r)
+    {
+        int n = r.ReadInt32();
+        if (n == 0)
+        {
+            return null;
+        }
+        var map = new Dictionary<int, int>(n);
+        for (int i = 0; i < n; i++)
+        {
+            map[r.ReadInt32()] = r.ReadInt32();
+        }
+        return map;
     }
 }

@@ -15,73 +15,197 @@ internal struct DayBucket
     public int CesSum;
 }
 
+/// <summary>Every field of <see cref="DayBucket"/> summed over a range of days.</summary>
+internal struct DayTotals
+{
+    public long UsageEvents;
+    public long UsersLastSeen;
+    public long TicketsSolved;
+    public long TicketsReopened;
+    public long CsatAnswers;
+    public long CsatPositive;
+    public long CesAnswers;
+    public long CesSum;
+}
+
 /// <summary>
-/// A ring of <see cref="Days"/> daily buckets indexed by day number (days since 0001-01-01 UTC).
-/// A slot is recycled lazily when a newer day claims it, so rolling the window forward costs
-/// nothing and state never grows. Reads ignore slots that belong to another day.
+/// <see cref="Days"/> daily buckets indexed by day number (days since 0001-01-01 UTC), behaving as
+/// a ring of that many slots (slot = day mod <see cref="Days"/>): a slot is recycled lazily when a
+/// newer day claims it, so rolling the window forward costs nothing and state never grows past
+/// <see cref="Days"/> buckets. Reads ignore days whose slot another day has claimed.
+/// <para>
+/// Stored sparsely: only the days that were claimed, as an array sorted by day that grows on
+/// demand (an account with a week of data holds a handful of buckets instead of 120). Every
+/// answer is the same as the eager ring's: a day is present exactly when the ring's slot would
+/// hold it, including days older than the window that no newer day has claimed yet.
+/// </para>
 /// </summary>
 internal sealed class DailyWindow
 {
     public const int Days = 120;
 
-    private readonly DayBucket[] _buckets = new DayBucket[Days];
+    /// <summary>Where out-of-range writes go (callers check <c>inRange</c>; nothing reads it).</summary>
+    [ThreadStatic]
+    private static DayBucket t_discard;
+
+    /// <summary>Claimed days, ascending, in <c>[0, _count)</c>; at most one per slot, so at most <see cref="Days"/>.</summary>
+    private DayBucket[] _buckets = [];
+    private int _count;
 
     public static int DayOf(DateTimeOffset t) => (int)(t.UtcTicks / TimeSpan.TicksPerDay);
 
     public static int DayOf(long utcTicks) => (int)(utcTicks / TimeSpan.TicksPerDay);
 
     /// <summary>
-    /// The bucket for <paramref name="day"/>, claimed if the slot still holds an older day.
+    /// The bucket for <paramref name="day"/>, claimed if its slot still holds an older day.
     /// Returns false (and a throwaway ref) when the day is too old for the ring: the newest day
-    /// seen so far (<paramref name="newestDay"/>) decides what "too old" means.
+    /// seen so far (<paramref name="newestDay"/>) decides what "too old" means. The ref is valid
+    /// until the next call that claims a day.
     /// </summary>
     public ref DayBucket Slot(int day, int newestDay, out bool inRange)
     {
-        ref DayBucket b = ref _buckets[Mod(day)];
         inRange = day > newestDay - Days;
         if (!inRange)
         {
-            return ref _scratch[0];
+            return ref Discard();
         }
-        if (b.Day != day)
+        int at = IndexOf(day);
+        if (at >= 0)
         {
-            if (b.Day > day)
-            {
-                // The slot already belongs to a newer day: this day has scrolled out.
-                inRange = false;
-                return ref _scratch[0];
-            }
-            b = default;
-            b.Day = day;
+            return ref _buckets[at];
         }
-        return ref b;
-    }
 
-    private readonly DayBucket[] _scratch = new DayBucket[1];
+        // The day is not held: find the day its slot holds instead (an unclaimed slot of the
+        // eager ring read as day 0).
+        int holder = -1;
+        int slot = Mod(day);
+        for (int i = 0; i < _count; i++)
+        {
+            if (Mod(_buckets[i].Day) == slot)
+            {
+                holder = i;
+                break;
+            }
+        }
+        int holderDay = holder >= 0 ? _buckets[holder].Day : 0;
+        if (holderDay > day)
+        {
+            // The slot already belongs to a newer day: this day has scrolled out.
+            inRange = false;
+            return ref Discard();
+        }
+        if (holder >= 0)
+        {
+            RemoveAt(holder);
+        }
+        at = ~IndexOf(day);
+        Insert(at, day);
+        return ref _buckets[at];
+    }
 
     /// <summary>The bucket of that day if the ring still holds it.</summary>
     public bool TryGet(int day, out DayBucket bucket)
     {
-        bucket = _buckets[Mod(day)];
-        return bucket.Day == day && day != 0;
+        int at = IndexOf(day);
+        bucket = at >= 0 ? _buckets[at] : default;
+        return at >= 0 && day != 0;
     }
 
-    /// <summary>Sums a field over days [fromDay, toDay], both inclusive.</summary>
-    public long Sum(int fromDay, int toDay, Func<DayBucket, int> field)
+    /// <summary>
+    /// Sums every field over days [fromDay, toDay], both inclusive (only the last <see cref="Days"/>
+    /// days up to <paramref name="toDay"/> count, as in the ring). No allocation, no delegate.
+    /// </summary>
+    public DayTotals Sum(int fromDay, int toDay)
     {
-        long sum = 0;
-        for (int d = Math.Max(fromDay, toDay - Days + 1); d <= toDay; d++)
+        var t = default(DayTotals);
+        int from = Math.Max(fromDay, toDay - Days + 1);
+        if (from > toDay)
         {
-            ref readonly DayBucket b = ref _buckets[Mod(d)];
-            if (b.Day == d)
+            return t;
+        }
+        int i = IndexOf(from);
+        if (i < 0)
+        {
+            i = ~i;
+        }
+        var buckets = _buckets;
+        for (; i < _count; i++)
+        {
+            ref readonly DayBucket b = ref buckets[i];
+            if (b.Day > toDay)
             {
-                sum += field(b);
+                break;
+            }
+            t.UsageEvents += b.UsageEvents;
+            t.UsersLastSeen += b.UsersLastSeen;
+            t.TicketsSolved += b.TicketsSolved;
+            t.TicketsReopened += b.TicketsReopened;
+            t.CsatAnswers += b.CsatAnswers;
+            t.CsatPositive += b.CsatPositive;
+            t.CesAnswers += b.CesAnswers;
+            t.CesSum += b.CesSum;
+        }
+        return t;
+    }
+
+    /// <summary>The claimed days, ascending.</summary>
+    internal ReadOnlySpan<DayBucket> Used => _buckets.AsSpan(0, _count);
+
+    /// <summary>How many buckets are allocated (for tests: the window stays sparse).</summary>
+    internal int Capacity => _buckets.Length;
+
+    private static ref DayBucket Discard()
+    {
+        t_discard = default;
+        return ref t_discard;
+    }
+
+    /// <summary>Index of the day, or the complement of where it would go.</summary>
+    private int IndexOf(int day)
+    {
+        int lo = 0, hi = _count - 1;
+        var buckets = _buckets;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            int d = buckets[mid].Day;
+            if (d == day)
+            {
+                return mid;
+            }
+            if (d < day)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
             }
         }
-        return sum;
+        return ~lo;
     }
 
-    internal DayBucket[] Raw => _buckets;
+    private void Insert(int at, int day)
+    {
+        if (_count == _buckets.Length)
+        {
+            // Grow by half (a new day is claimed at most once a day); never past one bucket per slot.
+            int size = Math.Min(Days, Math.Max(4, _count + (_count >> 1)));
+            var grown = new DayBucket[size];
+            Array.Copy(_buckets, grown, _count);
+            _buckets = grown;
+        }
+        Array.Copy(_buckets, at, _buckets, at + 1, _count - at);
+        _buckets[at] = new DayBucket { Day = day };
+        _count++;
+    }
+
+    private void RemoveAt(int at)
+    {
+        _count--;
+        Array.Copy(_buckets, at + 1, _buckets, at, _count - at);
+        _buckets[_count] = default;
+    }
 
     private static int Mod(int day) => ((day % Days) + Days) % Days;
 }

@@ -91,6 +91,7 @@ internal sealed class SeenIds
                 _days[slot] = arrivalDay;
             }
         }
+        SmallMaps.BeforeAdd(_sets[slot]!);
         _sets[slot]!.Add(hash);
         return true;
     }

@@ -1,5 +1,6 @@
 using CsMetrics.Scoring.Aggregates;
 using CsMetrics.Scoring.Signals;
+using System.Collections.ObjectModel;
 
 namespace CsMetrics.Scoring.Metrics;
 
@@ -19,28 +20,43 @@ public sealed class AccountHistory
     /// <summary>Day of the earliest signal of any type (event time): the start of the account's tenure.</summary>
     internal int FirstDay = int.MaxValue;
 
-    internal readonly Dictionary<string, List<NpsHistoryAnswer>> NpsAnswers = new(StringComparer.Ordinal);
-    internal readonly Dictionary<int, SurveyDay> Surveys = [];
     internal readonly Dictionary<string, TicketRecord> Tickets = new(StringComparer.Ordinal);
-    internal readonly Dictionary<int, int> Reopens = [];
     internal readonly Dictionary<int, long> UsageEvents = [];
     internal readonly Dictionary<string, int> Users = new(StringComparer.Ordinal);
     internal readonly Dictionary<string, int> Features = new(StringComparer.Ordinal);
-    internal readonly Dictionary<string, int> Articles = new(StringComparer.Ordinal);
     internal readonly ActivityDays UserDays = new();
     internal readonly ActivityDays FeatureDays = new();
     /// <summary>Subject = feature index × <see cref="FeatureUserStride"/> + user index.</summary>
     internal readonly ActivityDays FeatureUserDays = new();
     internal readonly ActivityDays SelfServiceUserDays = new();
-    internal readonly Dictionary<(int Day, byte Kind), int> Touchpoints = [];
-    internal readonly Dictionary<(int Day, int Article), ArticleDay> ArticleDays = [];
+
+    // The maps most accounts never fill (NPS and survey answers, reopens, touchpoints, articles)
+    // are created on first write: even empty, a Dictionary is 80 bytes, times every resident
+    // account. Readers see an empty map until then.
+    private Dictionary<string, List<NpsHistoryAnswer>>? _npsAnswers;
+    private Dictionary<int, SurveyDay>? _surveys;
+    private Dictionary<int, int>? _reopens;
+    private Dictionary<string, int>? _articles;
+    private Dictionary<(int Day, byte Kind), int>? _touchpoints;
+    private Dictionary<(int Day, int Article), ArticleDay>? _articleDays;
+
+    internal IReadOnlyDictionary<string, List<NpsHistoryAnswer>> NpsAnswers => (IReadOnlyDictionary<string, List<NpsHistoryAnswer>>?)_npsAnswers ?? ReadOnlyDictionary<string, List<NpsHistoryAnswer>>.Empty;
+    internal IReadOnlyDictionary<int, SurveyDay> Surveys => (IReadOnlyDictionary<int, SurveyDay>?)_surveys ?? ReadOnlyDictionary<int, SurveyDay>.Empty;
+    internal IReadOnlyDictionary<int, int> Reopens => (IReadOnlyDictionary<int, int>?)_reopens ?? ReadOnlyDictionary<int, int>.Empty;
+    internal IReadOnlyDictionary<string, int> Articles => (IReadOnlyDictionary<string, int>?)_articles ?? ReadOnlyDictionary<string, int>.Empty;
+    internal IReadOnlyDictionary<(int Day, byte Kind), int> Touchpoints => (IReadOnlyDictionary<(int Day, byte Kind), int>?)_touchpoints ?? ReadOnlyDictionary<(int Day, byte Kind), int>.Empty;
+    internal IReadOnlyDictionary<(int Day, int Article), ArticleDay> ArticleDays => (IReadOnlyDictionary<(int Day, int Article), ArticleDay>?)_articleDays ?? ReadOnlyDictionary<(int Day, int Article), ArticleDay>.Empty;
 
     internal const int FeatureUserStride = 16_384; // > SignalLimits.MaxUsersPerAccount
 
     public int? LastTouchpointDay(int atOrBefore)
     {
         int best = int.MinValue;
-        foreach (var (day, _) in Touchpoints.Keys)
+        if (_touchpoints is null)
+        {
+            return null;
+        }
+        foreach (var (day, _) in _touchpoints.Keys)
         {
             if (day <= atOrBefore && day > best)
             {
@@ -53,7 +69,11 @@ public sealed class AccountHistory
     public int TouchpointsBetween(int fromDay, int toDay)
     {
         int n = 0;
-        foreach (var ((day, _), count) in Touchpoints)
+        if (_touchpoints is null)
+        {
+            return 0;
+        }
+        foreach (var ((day, _), count) in _touchpoints)
         {
             if (day >= fromDay && day <= toDay)
             {
@@ -81,7 +101,7 @@ public sealed class AccountHistory
                 ApplySurvey(s, ticks, day);
                 break;
             case SignalType.Touchpoint:
-                Touchpoints[(day, (byte)s.TouchpointKind)] = Touchpoints.GetValueOrDefault((day, (byte)s.TouchpointKind)) + 1;
+                SmallMaps.RefOrAdd(_touchpoints ??= [], (day, (byte)s.TouchpointKind))++;
                 break;
             case SignalType.SelfService:
                 ApplySelfService(s, day);
@@ -91,7 +111,7 @@ public sealed class AccountHistory
 
     private void ApplyUsage(Signal s, int day)
     {
-        UsageEvents[day] = UsageEvents.GetValueOrDefault(day) + Math.Max(1, s.Count);
+        SmallMaps.RefOrAdd(UsageEvents, day) += Math.Max(1, s.Count);
         int user = s.UserId is { } u ? Index(Users, u, SignalLimits.MaxUsersPerAccount) : -1;
         if (user >= 0)
         {
@@ -113,11 +133,11 @@ public sealed class AccountHistory
         {
             SelfServiceUserDays.Mark(user, day);
         }
-        if (s.ArticleId is not { } a || Index(Articles, a, MaxArticles) is not (var article and >= 0))
+        if (s.ArticleId is not { } a || Index(_articles ??= new(StringComparer.Ordinal), a, MaxArticles) is not (var article and >= 0))
         {
             return;
         }
-        ref ArticleDay d = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(ArticleDays, (day, article), out _);
+        ref ArticleDay d = ref SmallMaps.RefOrAdd(_articleDays ??= [], (day, article));
         switch (s.SelfServiceAction)
         {
             case SelfServiceAction.View: d.Views++; break;
@@ -136,6 +156,7 @@ public sealed class AccountHistory
                 EvictOldestTicket();
             }
             t = new TicketRecord();
+            SmallMaps.BeforeAdd(Tickets);
             Tickets[id] = t;
         }
         if (s.Tags is { Length: > 0 } tags && t.Tags is null)
@@ -159,7 +180,7 @@ public sealed class AccountHistory
                 t.SolvedTicks = Earliest(t.SolvedTicks, ticks);
                 break;
             case TicketStatus.Reopened:
-                Reopens[day] = Reopens.GetValueOrDefault(day) + 1;
+                SmallMaps.RefOrAdd(_reopens ??= [], day)++;
                 break;
         }
     }
@@ -192,14 +213,16 @@ public sealed class AccountHistory
             case SurveyKind.Nps:
             {
                 string respondent = s.RespondentId ?? s.Id;
-                if (!NpsAnswers.TryGetValue(respondent, out var answers))
+                var npsAnswers = _npsAnswers ??= new(StringComparer.Ordinal);
+                if (!npsAnswers.TryGetValue(respondent, out var answers))
                 {
-                    if (NpsAnswers.Count >= SignalLimits.MaxRespondentsPerAccount)
+                    if (npsAnswers.Count >= SignalLimits.MaxRespondentsPerAccount)
                     {
                         return; // documented cap: further respondents are not remembered
                     }
                     answers = [];
-                    NpsAnswers[respondent] = answers;
+                    SmallMaps.BeforeAdd(npsAnswers);
+                    npsAnswers[respondent] = answers;
                 }
                 int at = answers.Count;
                 while (at > 0 && answers[at - 1].Ticks > ticks)
@@ -215,7 +238,7 @@ public sealed class AccountHistory
             }
             case SurveyKind.Csat:
             {
-                ref SurveyDay d = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(Surveys, day, out _);
+                ref SurveyDay d = ref SmallMaps.RefOrAdd(_surveys ??= [], day);
                 d.CsatAnswers++;
                 if (s.SurveyScore >= 4)
                 {
@@ -225,7 +248,7 @@ public sealed class AccountHistory
             }
             case SurveyKind.Ces:
             {
-                ref SurveyDay d = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(Surveys, day, out _);
+                ref SurveyDay d = ref SmallMaps.RefOrAdd(_surveys ??= [], day);
                 d.CesAnswers++;
                 d.CesSum += s.SurveyScore;
                 if (s.SurveyScore >= 5)
@@ -247,6 +270,7 @@ public sealed class AccountHistory
         {
             return -1;
         }
+        SmallMaps.BeforeAdd(map);
         i = map.Count;
         map[key] = i;
         return i;
@@ -290,7 +314,7 @@ public sealed class AccountHistory
                 w.Write(tag);
             }
         }
-        BinaryMaps.Write(w, Reopens);
+        BinaryMaps.Write(w, _reopens);
         w.Write(UsageEvents.Count);
         foreach (var (day, n) in UsageEvents)
         {
@@ -299,7 +323,7 @@ public sealed class AccountHistory
         }
         BinaryMaps.Write(w, Users);
         BinaryMaps.Write(w, Features);
-        BinaryMaps.Write(w, Articles);
+        BinaryMaps.Write(w, _articles);
         UserDays.Write(w);
         FeatureDays.Write(w);
         FeatureUserDays.Write(w);
@@ -335,12 +359,12 @@ public sealed class AccountHistory
             {
                 answers.Add(new NpsHistoryAnswer(r.ReadInt64(), r.ReadByte()));
             }
-            NpsAnswers[id] = answers;
+            (_npsAnswers ??= new(StringComparer.Ordinal))[id] = answers;
         }
         int surveys = r.ReadInt32();
         for (int i = 0; i < surveys; i++)
         {
-            Surveys[r.ReadInt32()] = new SurveyDay
+            (_surveys ??= new(surveys))[r.ReadInt32()] = new SurveyDay
             {
                 CsatAnswers = r.ReadInt32(), CsatPositive = r.ReadInt32(), CesAnswers = r.ReadInt32(), CesSum = r.ReadInt32(), CesHigh = r.ReadInt32(),
             };
@@ -361,7 +385,7 @@ public sealed class AccountHistory
             }
             Tickets[id] = t;
         }
-        BinaryMaps.Read(r, Reopens);
+        _reopens = BinaryMaps.ReadIntMapOrNull(r);
         int usage = r.ReadInt32();
         for (int i = 0; i < usage; i++)
         {
@@ -369,7 +393,7 @@ public sealed class AccountHistory
         }
         BinaryMaps.Read(r, Users);
         BinaryMaps.Read(r, Features);
-        BinaryMaps.Read(r, Articles);
+        _articles = BinaryMaps.ReadStringMapOrNull(r);
         UserDays.Read(r);
         FeatureDays.Read(r);
         FeatureUserDays.Read(r);
@@ -379,14 +403,14 @@ public sealed class AccountHistory
         {
             int day = r.ReadInt32();
             byte kind = r.ReadByte();
-            Touchpoints[(day, kind)] = r.ReadInt32();
+            (_touchpoints ??= new(touchpoints))[(day, kind)] = r.ReadInt32();
         }
         int articleDays = r.ReadInt32();
         for (int i = 0; i < articleDays; i++)
         {
             int day = r.ReadInt32();
             int article = r.ReadInt32();
-            ArticleDays[(day, article)] = new ArticleDay { Views = r.ReadInt32(), Helpful = r.ReadInt32(), NotHelpful = r.ReadInt32() };
+            (_articleDays ??= new(articleDays))[(day, article)] = new ArticleDay { Views = r.ReadInt32(), Helpful = r.ReadInt32(), NotHelpful = r.ReadInt32() };
         }
     }
 }

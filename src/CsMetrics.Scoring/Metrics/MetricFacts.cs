@@ -163,7 +163,7 @@ public static class MetricFacts
         }
     }
 
-    private static string[] Names(Dictionary<string, int> index)
+    private static string[] Names(IReadOnlyDictionary<string, int> index)
     {
         var names = new string[index.Count];
         foreach (var (name, i) in index)

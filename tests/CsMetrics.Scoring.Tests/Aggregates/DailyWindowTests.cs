@@ -28,9 +28,9 @@ public class DailyWindowTests
             w.Slot(Today - d, Today, out bool inRange).UsageEvents = d + 1;
             Assert.True(inRange);
         }
-        Assert.Equal(1 + 2 + 3, w.Sum(Today - 2, Today, static b => b.UsageEvents));
-        Assert.Equal(55, w.Sum(Today - 100, Today + 5, static b => b.UsageEvents));
-        Assert.Equal(0, w.Sum(Today + 1, Today + 30, static b => b.UsageEvents));
+        Assert.Equal(1 + 2 + 3, w.Sum(Today - 2, Today).UsageEvents);
+        Assert.Equal(55, w.Sum(Today - 100, Today + 5).UsageEvents);
+        Assert.Equal(0, w.Sum(Today + 1, Today + 30).UsageEvents);
     }
 
     [Fact]
@@ -41,7 +41,7 @@ public class DailyWindowTests
         Assert.False(inRange);
         w.Slot(Today - DailyWindow.Days + 1, Today, out inRange).UsageEvents = 3;
         Assert.True(inRange);
-        Assert.Equal(3, w.Sum(Today - 500, Today, static b => b.UsageEvents));
+        Assert.Equal(3, w.Sum(Today - 500, Today).UsageEvents);
     }
 
     [Fact]
@@ -52,8 +52,8 @@ public class DailyWindowTests
         int later = Today + DailyWindow.Days; // same slot
         w.Slot(later, later, out bool inRange).UsageEvents += 1;
         Assert.True(inRange);
-        Assert.Equal(1, w.Sum(later, later, static b => b.UsageEvents));
-        Assert.Equal(0, w.Sum(Today, Today, static b => b.UsageEvents));
+        Assert.Equal(1, w.Sum(later, later).UsageEvents);
+        Assert.Equal(0, w.Sum(Today, Today).UsageEvents);
         w.Slot(Today, Today, out inRange); // a stale newestDay cannot revive the old day
         Assert.False(inRange);
     }
@@ -80,7 +80,7 @@ public class DailyWindowTests
             a.With(Csat(DaysAgo(d), d % 2 == 0 ? 5 : 1));
         }
         a.AssertValue(Metric.CsatPositiveRate, 4 * 100 / 7.0, windowDays: 7);
-        long answers = a.Window.Sum(Today - 119, Today, static b => b.CsatAnswers);
+        long answers = a.Window.Sum(Today - 119, Today).CsatAnswers;
         Assert.Equal(DailyWindow.Days, answers);
     }
 }

@@ -30,7 +30,7 @@ public class DedupTests
 
         Assert.Equal(1, a.SignalCount(SignalType.Usage));
         a.AssertValue(Metric.ActiveUsersPerSeat, 0.5, windowDays: 7, seats: 2);
-        Assert.Equal(5, a.Window.Sum(DailyWindow.DayOf(T0), DailyWindow.DayOf(T0), static b => b.UsageEvents));
+        Assert.Equal(5, a.Window.Sum(DailyWindow.DayOf(T0), DailyWindow.DayOf(T0)).UsageEvents);
         Assert.True(a.HasSeen("dup-1"));
         Assert.False(a.HasSeen("other"));
     }

@@ -113,6 +113,68 @@ public class PersistenceTests
     }
 
     [Fact]
+    public void State_whose_days_were_not_written_in_day_order_still_loads()
+    {
+        // Before the window went sparse it wrote its days in ring-slot order (day mod 120), which
+        // is not day order where the slots wrap; now it writes them ascending. The format is the
+        // same, only the order differs: any order must read back the same (here: newest first).
+        var a = Rich();
+        byte[] current = a.ToBytes();
+        const int countAt = 1 + 4 + 4 + 8 + 6 * 8;
+        const int bucketSize = 9 * 4;
+        int count = BitConverter.ToInt32(current, countAt);
+        Assert.True(count >= 10);
+        int first = countAt + 4;
+        var records = Enumerable.Range(0, count).Select(i => current.AsSpan(first + i * bucketSize, bucketSize).ToArray()).ToList();
+        var otherOrder = records.OrderByDescending(r => BitConverter.ToInt32(r, 0)).ToList();
+        Assert.NotEqual(records.Select(r => BitConverter.ToInt32(r, 0)), otherOrder.Select(r => BitConverter.ToInt32(r, 0)));
+        byte[] old = [.. current.AsSpan(0, first), .. otherOrder.SelectMany(r => r), .. current.AsSpan(first + count * bucketSize)];
+        Assert.Equal(current.Length, old.Length);
+
+        var restored = AccountAggregates.FromBytes(old);
+        AssertSameMetrics(a, restored);
+        Assert.Equal(current, restored.ToBytes());
+    }
+
+    [Fact]
+    public void Maps_an_account_never_filled_stay_empty_through_a_round_trip_and_fill_after_it()
+    {
+        var a = new AccountAggregates().With(Usage(T0, "alice", "reports.export"), Usage(DaysAgo(1), "bob"));
+        byte[] bytes = a.ToBytes();
+        var b = AccountAggregates.FromBytes(bytes);
+        Assert.Equal(bytes, b.ToBytes());
+        Assert.Empty(b.History.Touchpoints);
+        Assert.Empty(b.History.Articles);
+        Assert.Empty(b.History.NpsAnswers);
+        Assert.Empty(b.History.Surveys);
+        Assert.Empty(b.History.Reopens);
+        Assert.Equal(0, b.History.SelfServiceUserDays.Count);
+        Assert.Null(b.Read(Metric.DaysSinceLastTouchpoint));
+
+        // The same signals on the original and on the restored account: same state, same bytes.
+        Signal[] more =
+        [
+            Touchpoint(DaysAgo(3), TouchpointKind.Qbr), Touchpoint(DaysAgo(1), TouchpointKind.Call),
+            SelfService(DaysAgo(2), "carol", "kb-7", SelfServiceAction.Helpful),
+            Nps(DaysAgo(4), 9, "r1"), Csat(DaysAgo(2), 5),
+            Ticket(DaysAgo(6), "T-9", TicketStatus.Opened), Ticket(DaysAgo(5), "T-9", TicketStatus.Solved), Ticket(DaysAgo(4), "T-9", TicketStatus.Reopened),
+        ];
+        a.With(more);
+        b.With(more);
+        Assert.Equal(a.ToBytes(), b.ToBytes());
+        Assert.Equal(2, b.History.Touchpoints.Count);
+        Assert.Single(b.History.Articles);
+        Assert.Single(b.History.NpsAnswers);
+        Assert.Single(b.History.Surveys);
+        Assert.Single(b.History.Reopens);
+        Assert.Equal(1, b.History.SelfServiceUserDays.Count);
+        Assert.Equal(1, b.Read(Metric.DaysSinceLastTouchpoint));
+        var c = AccountAggregates.FromBytes(b.ToBytes());
+        Assert.Equal(b.ToBytes(), c.ToBytes());
+        AssertSameMetrics(b, c);
+    }
+
+    [Fact]
     public void Round_trip_is_byte_stable()
     {
         var bytes = Rich().ToBytes();

@@ -1,0 +1,94 @@
+using CsMetrics.Scoring.Metrics;
+
+namespace CsMetrics.Scoring.Tests.Aggregates;
+
+public class ActivityDaysTests
+{
+    private const int Day = 739_320;
+
+    /// <summary>Random marks against a plain set of (subject, day): same answers, same listing, and a stable stored form.</summary>
+    [Theory]
+    [InlineData(1, 50)]
+    [InlineData(2, 3_000)]
+    [InlineData(3, 40_000)]
+    public void Marks_match_a_plain_set_and_round_trip(int seed, int marks)
+    {
+        var random = new Random(seed);
+        var days = new ActivityDays();
+        var expected = new HashSet<(int, int)>();
+        for (int i = 0; i < marks; i++)
+        {
+            int subject = random.Next(0, 3) == 0 ? random.Next(0, 16_384 * 40) : random.Next(0, 30);
+            int day = Day - random.Next(0, 2_000);
+            Assert.Equal(expected.Add((subject, day)), days.Mark(subject, day));
+        }
+        var all = days.All().ToList();
+        Assert.Equal(expected.Order().ToList(), all); // grouped by subject, days ascending
+        Assert.Equal(expected.Select(e => (e.Item1, e.Item2 >> 5)).Distinct().Count(), days.Count);
+
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            days.Write(w);
+        }
+        byte[] bytes = ms.ToArray();
+        ms.Position = 0;
+        var read = new ActivityDays();
+        using (var r = new BinaryReader(ms))
+        {
+            read.Read(r);
+        }
+        Assert.Equal(all, read.All().ToList());
+        Assert.Equal(days.Count, read.Count);
+        using var again = new MemoryStream();
+        using (var w = new BinaryWriter(again))
+        {
+            read.Write(w);
+        }
+        Assert.Equal(bytes, again.ToArray());
+    }
+
+    [Fact]
+    public void Masks_in_any_stored_order_read_the_same()
+    {
+        // Older versions wrote the masks in insertion order: count, then (key, mask) pairs.
+        static byte[] Stored(params (int Subject, int Block, uint Mask)[] masks)
+        {
+            using var ms = new MemoryStream();
+            using (var w = new BinaryWriter(ms))
+            {
+                w.Write(masks.Length);
+                foreach (var (s, b, m) in masks)
+                {
+                    w.Write(((long)s << 32) | (uint)b);
+                    w.Write(m);
+                }
+            }
+            return ms.ToArray();
+        }
+        var a = Read(Stored((7, 100, 0b101), (2, 101, 1u << 31), (7, 99, 1)));
+        var b = Read(Stored((7, 99, 1), (7, 100, 0b101), (2, 101, 1u << 31)));
+        (int, int)[] expected = [(2, 101 * 32 + 31), (7, 99 * 32), (7, 100 * 32), (7, 100 * 32 + 2)];
+        Assert.Equal(expected, a.All().ToArray());
+        Assert.Equal(expected, b.All().ToArray());
+        Assert.False(a.Mark(7, 100 * 32 + 2));
+        Assert.True(a.Mark(7, 100 * 32 + 1));
+        Assert.Equal(3, a.Count);
+
+        static ActivityDays Read(byte[] bytes)
+        {
+            var d = new ActivityDays();
+            using var r = new BinaryReader(new MemoryStream(bytes));
+            d.Read(r);
+            return d;
+        }
+    }
+
+    [Fact]
+    public void Nothing_marked_lists_nothing()
+    {
+        var d = new ActivityDays();
+        Assert.Equal(0, d.Count);
+        Assert.Empty(d.All());
+    }
+}
