@@ -97,11 +97,14 @@ public sealed class MetricsPublishQueue(
 
     private async Task RunAsync(CancellationToken stop)
     {
-        using var timer = new PeriodicTimer(Window, time);
         try
         {
-            while (await timer.WaitForNextTickAsync(stop))
+            while (true)
             {
+                // A delay per round rather than a periodic timer: a test clock moved forward by a
+                // day then ends one delay, where a periodic timer would tick once for every window
+                // of that day (86,400 flushes per simulated day with a 1 s window).
+                await Task.Delay(Window, time, stop);
                 try
                 {
                     FlushOnce();
