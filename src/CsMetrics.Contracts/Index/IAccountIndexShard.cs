@@ -34,6 +34,10 @@ public sealed record IndexEntry(
     public bool HasTimedFacts => LatestDetractorAt is not null || UrgentUnansweredSince is not null;
 }
 
+/// <summary>One listing change as the playbook evaluator sees it: the entry before (none for a new account) and after.</summary>
+[GenerateSerializer, Immutable, Alias("csm.IndexChange")]
+public sealed record IndexChange(IndexEntry? Old, IndexEntry Entry);
+
 [GenerateSerializer, Immutable, Alias("csm.IndexQuery")]
 public sealed record IndexQuery(string? Owner, string? Segment, string? Band, int Take);
 
@@ -52,6 +56,10 @@ public interface IAccountIndexShard : IGrainWithIntegerKey
     /// <summary>One-way: the account grain does not wait for the index (or the watchlists behind it).</summary>
     [Alias("Upsert"), OneWay]
     Task Upsert(IndexEntry entry);
+
+    /// <summary>Several accounts' entries at once (the ingestor's batch); the watchlists and the playbook evaluator get them batched too.</summary>
+    [Alias("UpsertMany"), OneWay]
+    Task UpsertMany(IndexEntry[] entries);
 
     /// <summary>Every entry matching a watchlist's filter, to fill a new or edited watchlist.</summary>
     [Alias("Match"), AlwaysInterleave]

@@ -90,6 +90,10 @@ public interface IPlaybookEvaluator : IGrainWithIntegerKey
     [Alias("OnChange"), OneWay]
     Task OnChange(IndexEntry? old, IndexEntry entry);
 
+    /// <summary>Several listing changes at once, in order (a batch of the index shard).</summary>
+    [Alias("OnChanges"), OneWay]
+    Task OnChanges(IndexChange[] changes);
+
     [Alias("SetPlaybooks")]
     Task SetPlaybooks(PlaybookDefinition[] playbooks);
 

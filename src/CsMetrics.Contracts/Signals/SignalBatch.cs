@@ -15,7 +15,7 @@ public sealed record SignalBatch(Signal[] Signals);
 /// check that nothing applied was lost with a silo.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("csm.ApplyResult")]
-public readonly record struct ApplyResult(int Accepted, int Duplicates, long Activation = 0);
+public readonly record struct ApplyResult(int Accepted, int Duplicates, long Activation = 0, Index.IndexEntry? Listing = null);
 
 /// <summary>
 /// Orleans wire form of <see cref="Signal"/>, which lives in the Orleans-free scoring library.

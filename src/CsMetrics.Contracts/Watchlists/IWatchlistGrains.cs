@@ -30,6 +30,10 @@ public interface IWatchlistGrain : IGrainWithStringKey
     [Alias("Update"), OneWay]
     Task Update(IndexEntry entry, bool matches);
 
+    /// <summary>Several entries at once, in order; <paramref name="matches"/>[i] belongs to <paramref name="entries"/>[i].</summary>
+    [Alias("UpdateMany"), OneWay]
+    Task UpdateMany(IndexEntry[] entries, bool[] matches);
+
     [Alias("GetSnapshot")]
     Task<WatchlistSnapshot?> GetSnapshot();
 

@@ -113,7 +113,11 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         }
     }
 
-    public async Task<ApplyResult> Apply(SignalBatch batch)
+    public Task<ApplyResult> Apply(SignalBatch batch) => ApplyCore(batch, reportListing: true);
+
+    public Task<ApplyResult> ApplyAndList(SignalBatch batch) => ApplyCore(batch, reportListing: false);
+
+    private async Task<ApplyResult> ApplyCore(SignalBatch batch, bool reportListing)
     {
         // Never score with a scorecard older than the one this account already has (a silo
         // that has not yet heard of a new version refreshes first).
@@ -158,10 +162,16 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         }
         // A busy account may never be due for a sweep: its signals lift an expired override too.
         bool expired = ExpireOverride(now);
+        IndexEntry? listing = null;
         if (accepted > 0 || expired)
         {
             MarkDirty();
-            await ReportToIndex();
+            listing = NextListing();
+            if (listing is not null && reportListing)
+            {
+                await IndexShard().Upsert(listing);
+                listing = null;
+            }
         }
         if (accepted > 0 && (_publishWindow > TimeSpan.Zero || _lastFactCount > CoalesceFactsAbove))
         {
@@ -175,7 +185,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         {
             _sentFacts = null; // nothing changed: nothing to publish, nothing to keep
         }
-        return new ApplyResult(accepted, duplicates, _activation);
+        return new ApplyResult(accepted, duplicates, _activation, listing);
     }
 
     public async Task<bool> Reevaluate(int minScorecardVersion = 0)
@@ -670,7 +680,12 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
     /// Sends the listing entry to the index shard when anything it shows changed. One-way: the
     /// index and the watchlists behind it never slow the ingest path down.
     /// </summary>
-    private Task ReportToIndex()
+    private Task ReportToIndex() => NextListing() is { } entry ? IndexShard().Upsert(entry) : Task.CompletedTask;
+
+    private IAccountIndexShard IndexShard() => GrainFactory.Get<IAccountIndexShard>(AccountIndex.ShardOf(AccountId));
+
+    /// <summary>The listing entry to send if anything it shows changed (with its new revision), else null.</summary>
+    private IndexEntry? NextListing()
     {
         var s = _state.State;
         var p = s.Profile;
@@ -690,14 +705,14 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
             _aggregates.OldestUnansweredUrgentAt);
         if (_lastReported is not null && SameListing(_lastReported, entry))
         {
-            return Task.CompletedTask;
+            return null;
         }
         // At least the clock's ticks, so revisions keep rising across restarts and replays.
         long revision = Math.Max(s.IndexRevision + 1, _time.GetUtcNow().UtcTicks);
         s.IndexRevision = revision;
         entry = entry with { Revision = revision };
         _lastReported = entry;
-        return GrainFactory.Get<IAccountIndexShard>(AccountIndex.ShardOf(AccountId)).Upsert(entry);
+        return entry;
     }
 
     private static bool SameListing(IndexEntry a, IndexEntry b) =>

@@ -68,33 +68,65 @@ public sealed class AccountIndexShardGrain(
         await Checkpoint();
     }
 
-    public Task Upsert(IndexEntry entry)
-    {
-        if (_byId.TryGetValue(entry.AccountId, out var old))
-        {
-            if (old.Revision >= entry.Revision)
-            {
-                return Task.CompletedTask; // a stale report overtaken by a newer one
-            }
-            _ordered.Remove(old);
-        }
-        _byId[entry.AccountId] = entry;
-        _ordered.Add(entry);
-        _dirty = true;
+    public Task Upsert(IndexEntry entry) => UpsertMany([entry]);
 
+    /// <summary>
+    /// Takes the entries in and passes what changed on: one message per watchlist concerned and
+    /// one to the playbook evaluator for the whole batch (all one-way; the watchlist grains drop
+    /// what changes nothing they show, the evaluator keeps each account's condition state).
+    /// </summary>
+    public Task UpsertMany(IndexEntry[] entries)
+    {
         var today = Today();
-        foreach (var w in _watchlists)
+        List<IndexChange>? changes = null;
+        Dictionary<string, (List<IndexEntry> Entries, List<bool> Matches)>? perWatchlist = null;
+        foreach (var entry in entries)
         {
-            bool was = old is not null && WatchlistRules.Matches(w.Filter, old, today);
-            bool now = WatchlistRules.Matches(w.Filter, entry, today);
-            if (was || now)
+            if (_byId.TryGetValue(entry.AccountId, out var old))
             {
-                // One-way; the watchlist grain drops what changes nothing it shows.
-                GrainFactory.Get<IWatchlistGrain>(w.Id).Update(entry, now).Ignore();
+                if (old.Revision >= entry.Revision)
+                {
+                    continue; // a stale report overtaken by a newer one
+                }
+                _ordered.Remove(old);
+            }
+            _byId[entry.AccountId] = entry;
+            _ordered.Add(entry);
+            _dirty = true;
+
+            foreach (var w in _watchlists)
+            {
+                bool was = old is not null && WatchlistRules.Matches(w.Filter, old, today);
+                bool now = WatchlistRules.Matches(w.Filter, entry, today);
+                if (was || now)
+                {
+                    perWatchlist ??= new(StringComparer.Ordinal);
+                    if (!perWatchlist.TryGetValue(w.Id, out var updates))
+                    {
+                        perWatchlist[w.Id] = updates = ([], []);
+                    }
+                    updates.Entries.Add(entry);
+                    updates.Matches.Add(now);
+                }
+            }
+            (changes ??= []).Add(new IndexChange(old, entry));
+        }
+        if (perWatchlist is not null)
+        {
+            foreach (var (id, updates) in perWatchlist)
+            {
+                var watchlist = GrainFactory.Get<IWatchlistGrain>(id);
+                (updates.Entries.Count == 1
+                    ? watchlist.Update(updates.Entries[0], updates.Matches[0])
+                    : watchlist.UpdateMany([.. updates.Entries], [.. updates.Matches])).Ignore();
             }
         }
-        // Playbooks (docs/playbooks.md): one-way, the evaluator keeps each account's condition state.
-        GrainFactory.Get<Contracts.Playbooks.IPlaybookEvaluator>(this.GetPrimaryKeyLong()).OnChange(old, entry).Ignore();
+        if (changes is not null)
+        {
+            // Playbooks (docs/playbooks.md).
+            var evaluator = GrainFactory.Get<Contracts.Playbooks.IPlaybookEvaluator>(this.GetPrimaryKeyLong());
+            (changes.Count == 1 ? evaluator.OnChange(changes[0].Old, changes[0].Entry) : evaluator.OnChanges([.. changes])).Ignore();
+        }
         return Task.CompletedTask;
     }
 

@@ -1,4 +1,5 @@
 using CsMetrics.Contracts.Accounts;
+using CsMetrics.Contracts.Index;
 using CsMetrics.Contracts.Signals;
 using CsMetrics.Grains.Checkpoints;
 using CsMetrics.Grains.Telemetry;
@@ -154,9 +155,19 @@ public sealed class SignalIngestor(
         foreach (var (account, list) in groups)
         {
             accounts[i] = account;
-            calls[i++] = grains.Get<IAccountGrain>(account).Apply(new SignalBatch([.. list]));
+            calls[i++] = grains.Get<IAccountGrain>(account).ApplyAndList(new SignalBatch([.. list]));
         }
-        var results = calls.Length == 1 ? [await calls[0]] : await Task.WhenAll(calls);
+        ApplyResult[] results;
+        try
+        {
+            results = calls.Length == 1 ? [await calls[0]] : await Task.WhenAll(calls);
+        }
+        finally
+        {
+            // Also when some accounts failed (the entry is retried): the ones that applied have
+            // moved on and will not report this listing again.
+            SendListings(calls);
+        }
         int accepted = 0, duplicates = 0;
         foreach (var r in results)
         {
@@ -164,6 +175,34 @@ public sealed class SignalIngestor(
             duplicates += r.Duplicates;
         }
         return new AppliedBatch(accounts, results, new IngestResult(accepted, duplicates));
+    }
+
+    /// <summary>The accounts' new listing entries, one one-way message per index shard.</summary>
+    private void SendListings(Task<ApplyResult>[] calls)
+    {
+        Dictionary<int, List<IndexEntry>>? byShard = null;
+        foreach (var call in calls)
+        {
+            if (call.IsCompletedSuccessfully && call.Result.Listing is { } listing)
+            {
+                int shard = AccountIndex.ShardOf(listing.AccountId);
+                byShard ??= [];
+                if (!byShard.TryGetValue(shard, out var list))
+                {
+                    byShard[shard] = list = [];
+                }
+                list.Add(listing);
+            }
+        }
+        if (byShard is null)
+        {
+            return;
+        }
+        foreach (var (shard, list) in byShard)
+        {
+            var index = grains.Get<IAccountIndexShard>(shard);
+            (list.Count == 1 ? index.Upsert(list[0]) : index.UpsertMany([.. list])).Ignore();
+        }
     }
 
     private readonly record struct AppliedBatch(string[] Accounts, ApplyResult[] Results, IngestResult Total);

@@ -68,7 +68,9 @@ public sealed class PlaybookEvaluatorGrain(
         }
     }
 
-    public async Task OnChange(IndexEntry? old, IndexEntry entry)
+    public Task OnChange(IndexEntry? old, IndexEntry entry) => OnChanges([new IndexChange(old, entry)]);
+
+    public async Task OnChanges(IndexChange[] changes)
     {
         if (_playbooks.Length == 0)
         {
@@ -81,13 +83,16 @@ public sealed class PlaybookEvaluatorGrain(
             _watchlistsAt = now;
         }
         bool changed = false;
-        foreach (var p in _playbooks)
+        foreach (var (old, entry) in changes)
         {
-            changed |= Evaluate(p, old, entry, now, PlaybookRules.IsTimed(p.Trigger) ? TimedBefore(old, now) : now);
+            foreach (var p in _playbooks)
+            {
+                changed |= Evaluate(p, old, entry, now, PlaybookRules.IsTimed(p.Trigger) ? TimedBefore(old, now) : now);
+            }
         }
         if (changed)
         {
-            await Save();
+            await Save(); // once per batch
         }
     }
 

@@ -90,11 +90,39 @@ public sealed class WatchlistGrain(TimeProvider time, ILogger<WatchlistGrain> lo
         {
             return Task.CompletedTask;
         }
+        if (Record(entry, matches))
+        {
+            ScheduleFlush();
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task UpdateMany(IndexEntry[] entries, bool[] matches)
+    {
+        if (_definition is null)
+        {
+            return Task.CompletedTask;
+        }
+        bool any = false;
+        for (int i = 0; i < entries.Length; i++)
+        {
+            any |= Record(entries[i], matches[i]);
+        }
+        if (any)
+        {
+            ScheduleFlush();
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Takes the entry in; false when it was older than what the list holds.</summary>
+    private bool Record(IndexEntry entry, bool matches)
+    {
         // Older reports are dropped; the same revision again is a date-driven re-check (the
         // sweep): its membership verdict may differ, and re-applying the same entry is harmless.
         if (_revisions.TryGetValue(entry.AccountId, out long seen) && seen > entry.Revision)
         {
-            return Task.CompletedTask;
+            return false;
         }
         _revisions[entry.AccountId] = entry.Revision;
 
@@ -108,8 +136,7 @@ public sealed class WatchlistGrain(TimeProvider time, ILogger<WatchlistGrain> lo
             _byAccount[e.AccountId] = e;
             _members.Add(e);
         }
-        ScheduleFlush();
-        return Task.CompletedTask;
+        return true;
     }
 
     private async Task Fill(WatchlistDefinition definition)

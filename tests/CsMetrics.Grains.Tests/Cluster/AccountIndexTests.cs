@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using CsMetrics.Contracts.Accounts;
 using CsMetrics.Contracts.Index;
 using CsMetrics.Grains.Index;
@@ -16,6 +17,47 @@ public sealed class AccountIndexTests(ClusterFixture fixture)
             .Select(s => grains.GetGrain<IAccountIndexShard>(s).Query(query)));
         var merged = pages.SelectMany(p => p.Entries).Order(WorstFirst.Instance).Take(query.Take).ToList();
         return (merged, pages.Sum(p => p.Total));
+    }
+
+    [Fact]
+    public async Task A_batch_through_the_ingestor_lists_every_account_it_changed_and_only_the_newest_listing_stays()
+    {
+        // The ingestor collects the accounts' new listings and sends each shard one message for
+        // the batch: every account must show, with the score its grain has, in its own shard.
+        var ingestor = fixture.Silo(0).GetRequiredService<CsMetrics.Grains.Ingest.SignalIngestor>();
+        string owner = "batch-" + Guid.NewGuid().ToString("N")[..8];
+        var now = fixture.Time.GetUtcNow();
+        var ids = Enumerable.Range(0, 40).Select(i => $"lst-{i}-{Guid.NewGuid():N}").ToArray();
+        foreach (var id in ids)
+        {
+            await fixture.Account(id).Register(new AccountProfile(id, owner, "smb", 0, null));
+        }
+        // Even accounts churn (0, red), odd ones keep paying (not red); all in one batch.
+        var first = await ingestor.IngestAsync(ids.Select((id, i) => Revenue(id, id + "-m1", now, i % 2 == 0 ? 0m : 1000m)).ToArray());
+        Assert.Equal((40, 0), (first.Accepted, first.Duplicates));
+        var listed = await Poll.Until(
+            async () => (await QueryAll(fixture.Client, new IndexQuery(owner, null, null, 100))).Entries,
+            l => l.Count == 40 && l.All(e => e.Score is not null));
+        Assert.Equal(ids.Order(StringComparer.Ordinal), listed.Select(e => e.AccountId).Order(StringComparer.Ordinal));
+        foreach (var e in listed)
+        {
+            int i = Array.IndexOf(ids, e.AccountId);
+            Assert.Equal(i % 2 == 0, e.Score == 0);
+            Assert.Equal(i % 2 == 0, e.Band == "red");
+            Assert.Equal((await fixture.Account(e.AccountId).GetView())!.Health.Score, e.Score);
+        }
+
+        // A second batch turns every churned account around: the newer listing replaces the old.
+        var second = await ingestor.IngestAsync(ids.Where((_, i) => i % 2 == 0).Select(id => Revenue(id, id + "-m2", now.AddMinutes(1), 1000m)).ToArray());
+        Assert.Equal((20, 0), (second.Accepted, second.Duplicates));
+        var after = await Poll.Until(
+            async () => (await QueryAll(fixture.Client, new IndexQuery(owner, null, null, 100))).Entries,
+            l => l.Count == 40 && l.All(e => e.Score > 0));
+        foreach (var e in after)
+        {
+            Assert.Equal((await fixture.Account(e.AccountId).GetView())!.Health.Score, e.Score);
+            Assert.NotEqual("red", e.Band);
+        }
     }
 
     [Fact]
