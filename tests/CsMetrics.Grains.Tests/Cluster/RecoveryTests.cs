@@ -234,6 +234,88 @@ public sealed class RecoveryTests : IDisposable
         Assert.Equal(3, (await cluster.Client.GetGrain<IAccountGrain>(x).GetView())!.SignalCounts.Usage);
     }
 
+    [Fact]
+    public async Task Replay_keeps_several_entries_in_flight_yet_sends_each_account_its_entries_one_at_a_time_in_log_order()
+    {
+        string x = NewAccount("x"), y = NewAccount("y"), z = NewAccount("z");
+        var now = _time.GetUtcNow();
+        Directory.CreateDirectory(_dataDir);
+        await using (var writer = new SqliteIngestLog(LogPath))
+        {
+            await writer.AppendAsync(SignalCodec.Encode([Usage(x, "x1", now), Usage(y, "y1", now)]));
+            await writer.AppendAsync(SignalCodec.Encode([Usage(x, "x2", now), Usage(x, "x3", now)]));
+            await writer.AppendAsync(SignalCodec.Encode([Usage(z, "z1", now)]));
+            await writer.AppendAsync(SignalCodec.Encode([Usage(z, "z2", now), Usage(x, "x4", now), Usage(x, "x1", now)]));
+        }
+
+        // Holds x's first call until entry 3 (z) has been sent: only a pipelined replay gets there.
+        var probe = new ApplyProbe(holdFirstCallOf: x, until: z);
+        await using var cluster = await ClusterFixture.StartEmbeddedAsync(_dataDir, _time, silo => silo.AddOutgoingGrainCallFilter(probe.OnCallAsync));
+
+        Assert.True(probe.LaterEntrySentWhileHeld);
+        // Each account: its calls in log order, the next one sent only after the previous returned.
+        Assert.Equal(["x1", "|", "x2", "x3", "|", "x4", "x1", "|"], probe.Calls(x));
+        Assert.Equal(["y1", "|"], probe.Calls(y));
+        Assert.Equal(["z1", "|", "z2", "|"], probe.Calls(z));
+        // Every signal once (x1 again is a duplicate), every entry marked applied.
+        Assert.Equal(4, (await cluster.Client.GetGrain<IAccountGrain>(x).GetView())!.SignalCounts.Usage);
+        Assert.Equal(2, (await cluster.Client.GetGrain<IAccountGrain>(z).GetView())!.SignalCounts.Usage);
+        Assert.Equal(4, Service<AppliedWatermark>(cluster).Through);
+        await RecoveryCheckpointed(cluster);
+        Assert.Equal(4, await Service<IIngestLog>(cluster).GetCheckpointAsync());
+    }
+
+    /// <summary>Records the replay's Apply calls per account as the ingestor sends them: ids when sent, "|" when returned.</summary>
+    private sealed class ApplyProbe(string holdFirstCallOf, string until)
+    {
+        private readonly object _gate = new();
+        private readonly Dictionary<string, List<string>> _calls = new(StringComparer.Ordinal);
+        private readonly TaskCompletionSource _untilSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _held;
+
+        public bool LaterEntrySentWhileHeld { get; private set; }
+
+        public string[] Calls(string account)
+        {
+            lock (_gate)
+            {
+                return [.. _calls[account]];
+            }
+        }
+
+        public async Task OnCallAsync(IOutgoingGrainCallContext context)
+        {
+            if (context.InterfaceMethod?.Name != nameof(IAccountGrain.Apply) || context.Request.GetArgument(0) is not SignalBatch batch)
+            {
+                await context.Invoke();
+                return;
+            }
+            string account = batch.Signals[0].AccountId;
+            lock (_gate)
+            {
+                if (!_calls.TryGetValue(account, out var calls))
+                {
+                    _calls[account] = calls = [];
+                }
+                calls.AddRange(batch.Signals.Select(s => s.Id));
+            }
+            if (account == until)
+            {
+                _untilSent.TrySetResult();
+            }
+            if (account == holdFirstCallOf && Interlocked.Exchange(ref _held, 1) == 0)
+            {
+                // Bounded: a replay that waits for this call before sending later entries must not hang the test.
+                LaterEntrySentWhileHeld = await Task.WhenAny(_untilSent.Task, Task.Delay(TimeSpan.FromSeconds(10))) == _untilSent.Task;
+            }
+            await context.Invoke();
+            lock (_gate)
+            {
+                _calls[account].Add("|");
+            }
+        }
+    }
+
     private sealed class CheckpointGate
     {
         private readonly TaskCompletionSource _requested = new(TaskCreationOptions.RunContinuationsAsynchronously);
