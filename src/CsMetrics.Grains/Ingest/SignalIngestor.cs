@@ -149,7 +149,7 @@ public sealed class SignalIngestor(
         {
             try
             {
-                return await grains.GetGrain<IAccountGrain>(account).Apply(batch);
+                return await AccountGrain(account).Apply(batch);
             }
             catch (Exception ex) when (attempt < 5)
             {
@@ -231,7 +231,7 @@ public sealed class SignalIngestor(
         foreach (var (account, list) in groups)
         {
             accounts[i] = account;
-            calls[i++] = grains.GetGrain<IAccountGrain>(account).Apply(new SignalBatch([.. list]));
+            calls[i++] = AccountGrain(account).Apply(new SignalBatch([.. list]));
         }
         var results = calls.Length == 1 ? [await calls[0]] : await Task.WhenAll(calls);
         return new AppliedBatch(accounts, results, Sum(results));
@@ -261,6 +261,27 @@ public sealed class SignalIngestor(
             duplicates += r.Duplicates;
         }
         return new IngestResult(accepted, duplicates);
+    }
+
+    /// <summary>The account grain's type and interface, resolved once (see <see cref="AccountGrain"/>).</summary>
+    private sealed record AccountGrainType(GrainType Type, GrainInterfaceType Interface);
+
+    private AccountGrainType? _accountGrainType;
+
+    /// <summary>
+    /// A reference to an account grain. GetGrain&lt;T&gt;(key) resolves T's grain interface type by
+    /// reflection on every call (a few per cent of a log replay's CPU); the type and interface are
+    /// resolved once here, then a reference is built from the grain id alone.
+    /// </summary>
+    private IAccountGrain AccountGrain(string accountId)
+    {
+        if (_accountGrainType is { } known)
+        {
+            return (IAccountGrain)grains.GetGrain(GrainId.Create(known.Type, accountId), known.Interface);
+        }
+        var grain = grains.GetGrain<IAccountGrain>(accountId);
+        _accountGrainType = new AccountGrainType(grain.GetGrainId().Type, ((GrainReference)grain).InterfaceType);
+        return grain;
     }
 
     private readonly record struct AppliedBatch(string[] Accounts, ApplyResult[] Results, IngestResult Total);
