@@ -27,6 +27,7 @@ public sealed class IngestLifecycle(
     OrphanLogAdopter? orphans = null) : ILifecycleParticipant<ISiloLifecycle>
 {
     private CancellationTokenSource? _stop;
+    private Task? _recoveryCheckpoint;
     private Task? _loop;
     private Task? _sweeps;
     private Task? _heartbeats;
@@ -48,10 +49,15 @@ public sealed class IngestLifecycle(
             logger.LogInformation(
                 "Recovered {Entries} ingest log entries past checkpoint {Checkpoint}: {Applied} signals re-applied in {Elapsed}",
                 entries, checkpoint, replayed, time.GetElapsedTime(started));
-            await checkpointer.CheckpointAsync(cancellationToken);
-            // Entries were replayed: accounts and metrics shards were not written together, so
-            // the portfolio sums may have drifted. Rebuild them, in the background.
-            metricsRebuilder.Request("ingest log replayed at start");
+            // The replayed state is checkpointed in the background: readiness does not wait for it.
+            // That is an ordinary checkpoint racing ordinary ingest (the watermark it reads covers
+            // the replay; the log keeps every entry until a checkpoint covering it completed), so a
+            // crash during or after it replays exactly as before.
+            _recoveryCheckpoint = Task.Run(() => CheckpointAfterReplayAsync(entries), CancellationToken.None);
+        }
+        else
+        {
+            _recoveryCheckpoint = Task.CompletedTask;
         }
         if (orphans is not null)
         {
@@ -74,6 +80,33 @@ public sealed class IngestLifecycle(
         {
             _heartbeats = Task.Run(() => orphans.RunAsync(_stop.Token), CancellationToken.None);
         }
+    }
+
+    /// <summary>
+    /// Completes when the checkpoint after the start-up replay has finished (at once when nothing
+    /// was replayed; null before the start). It never faults: a failed one is logged and the
+    /// periodic checkpoint covers its accounts.
+    /// </summary>
+    public Task? RecoveryCheckpoint => _recoveryCheckpoint;
+
+    private async Task CheckpointAfterReplayAsync(long entries)
+    {
+        var started = time.GetTimestamp();
+        try
+        {
+            long through = await checkpointer.CheckpointAsync(CancellationToken.None);
+            logger.LogInformation(
+                "Checkpointed the {Entries} replayed log entries through {Sequence} in {Elapsed}",
+                entries, through, time.GetElapsedTime(started));
+        }
+        catch (Exception ex)
+        {
+            // Its accounts are dirty again (or were written): the next periodic checkpoint covers them.
+            logger.LogError(ex, "The checkpoint after the replay failed; the log keeps everything since the last one");
+        }
+        // Entries were replayed: accounts and metrics shards were not written together, so
+        // the portfolio sums may have drifted. Rebuild them, in the background.
+        metricsRebuilder.Request("ingest log replayed at start");
     }
 
     /// <summary>A re-score cut short by a stop or crash carries on at the next start.</summary>
@@ -124,7 +157,7 @@ public sealed class IngestLifecycle(
         if (_stop is not null)
         {
             await _stop.CancelAsync();
-            foreach (var background in new[] { _loop, _sweeps, _heartbeats })
+            foreach (var background in new[] { _recoveryCheckpoint, _loop, _sweeps, _heartbeats })
             {
                 try
                 {

@@ -27,6 +27,10 @@ public sealed class RecoveryTests : IDisposable
 
     private static T Service<T>(InProcessTestCluster cluster) where T : notnull => cluster.Silos[0].ServiceProvider.GetRequiredService<T>();
 
+    /// <summary>The checkpoint after the start-up replay runs in the background; this waits for it (bounded).</summary>
+    private static Task RecoveryCheckpointed(InProcessTestCluster cluster) =>
+        Service<IngestLifecycle>(cluster).RecoveryCheckpoint!.WaitAsync(TimeSpan.FromSeconds(30));
+
     private static async Task<int> CountEntries(IIngestLog log)
     {
         int n = 0;
@@ -67,7 +71,8 @@ public sealed class RecoveryTests : IDisposable
             Assert.Equal(1, yView.SignalCounts.Ticket);
             Assert.Equal(40, yView.Health.Score);
 
-            // Recovery ends with a checkpoint: the replayed entries are gone from the log.
+            // Recovery ends with a checkpoint (in the background): the replayed entries are gone from the log.
+            await RecoveryCheckpointed(cluster);
             var log = Service<IIngestLog>(cluster);
             Assert.Equal(2, await log.GetCheckpointAsync());
             Assert.Equal(0, await CountEntries(log));
@@ -130,6 +135,7 @@ public sealed class RecoveryTests : IDisposable
         var view = (await restarted.Client.GetGrain<IAccountGrain>(x).GetView())!;
         Assert.Equal(new SignalCounts(1, 2, 0, 0), view.SignalCounts);
         Assert.Equal(100, view.Component("support").Score);
+        await RecoveryCheckpointed(restarted);
         Assert.Equal(3, await Service<IIngestLog>(restarted).GetCheckpointAsync());
     }
 
@@ -162,12 +168,109 @@ public sealed class RecoveryTests : IDisposable
         }
 
         await using var restarted = await Start();
+        // The rebuild is requested once the replay's checkpoint is done.
+        await RecoveryCheckpointed(restarted);
         await Service<Grains.Metrics.MetricsRebuilder>(restarted).WhenIdleAsync();
         var status = await restarted.Client.GetGrain<Contracts.Metrics.IMetricsEpochGrain>(0).Status();
         Assert.Equal((1L, false, 1, 1), (status.Epoch, status.Rebuilding, status.Done, status.Total));
         var rebuilt = restarted.Client.GetGrain<Contracts.Metrics.IMetricsShard>(shardOf);
         Assert.Equal(1L, await rebuilt.GetEpoch());
         Assert.Equal((1L, 5L, 450m), Figures(await rebuilt.Query(query), owner));
+    }
+
+    [Fact]
+    public async Task Start_is_ready_before_the_replay_is_checkpointed_and_the_log_keeps_the_replayed_entries_until_it_is()
+    {
+        string x = NewAccount("x");
+        var now = _time.GetUtcNow();
+        Directory.CreateDirectory(_dataDir);
+        await using (var writer = new SqliteIngestLog(LogPath))
+        {
+            await writer.AppendAsync(SignalCodec.Encode([Usage(x, "u1", now, "alice"), Usage(x, "u2", now, "bob")]));
+            await writer.AppendAsync(SignalCodec.Encode([Usage(x, "u1", now, "alice"), Survey(x, "s1", now, SurveyKind.Nps, 10, "r1")]));
+        }
+
+        // The log holds every checkpoint until the test lets it through.
+        var gate = new CheckpointGate();
+        var starting = ClusterFixture.StartEmbeddedAsync(_dataDir, _time, silo =>
+            silo.Services.AddSingleton<IIngestLog>(_ => new GatedLog(new SqliteIngestLog(LogPath), gate)));
+        InProcessTestCluster started;
+        try
+        {
+            // The start completes while the replay's checkpoint is held.
+            started = await starting.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException)
+        {
+            gate.Release();
+            await (await starting).DisposeAsync();
+            throw;
+        }
+        await using var cluster = started;
+        var lifecycle = Service<IngestLifecycle>(cluster);
+        var log = Service<IIngestLog>(cluster);
+        try
+        {
+            await gate.Requested.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.True(Service<IngestReadiness>(cluster).IsReady);
+            Assert.False(lifecycle.RecoveryCheckpoint!.IsCompleted);
+            Assert.Equal(new SignalCounts(2, 0, 1, 0), (await cluster.Client.GetGrain<IAccountGrain>(x).GetView())!.SignalCounts);
+            // Ingest goes on meanwhile.
+            Assert.Equal(new IngestResult(1, 0), await Service<SignalIngestor>(cluster).IngestAsync([Usage(x, "u3", now)]));
+            // A crash now would find every replayed entry still in the durable log, past the old checkpoint.
+            Assert.Equal(0, await log.GetCheckpointAsync());
+            Assert.Equal(3, await CountEntries(log));
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        await lifecycle.RecoveryCheckpoint.WaitAsync(TimeSpan.FromSeconds(30));
+        // The checkpoint covers the replay, read as the watermark before its writes began: the
+        // entry ingested meanwhile stays in the log for the next one.
+        Assert.Equal(2, await log.GetCheckpointAsync());
+        Assert.Equal(1, await CountEntries(log));
+        Assert.Equal(3, (await cluster.Client.GetGrain<IAccountGrain>(x).GetView())!.SignalCounts.Usage);
+    }
+
+    private sealed class CheckpointGate
+    {
+        private readonly TaskCompletionSource _requested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Completes when a checkpoint reached the log.</summary>
+        public Task Requested => _requested.Task;
+
+        public void Release() => _released.TrySetResult();
+
+        public Task PassAsync(CancellationToken cancellationToken)
+        {
+            _requested.TrySetResult();
+            return _released.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>An ingest log whose checkpoints wait at <paramref name="gate"/>.</summary>
+    private sealed class GatedLog(IIngestLog inner, CheckpointGate gate) : IIngestLog
+    {
+        public string Name => inner.Name;
+
+        public long LastSequence => inner.LastSequence;
+
+        public ValueTask<long> AppendAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default) => inner.AppendAsync(payload, cancellationToken);
+
+        public IAsyncEnumerable<IngestLogEntry> ReadAfterAsync(long afterSeq, CancellationToken cancellationToken = default) => inner.ReadAfterAsync(afterSeq, cancellationToken);
+
+        public ValueTask<long> GetCheckpointAsync(CancellationToken cancellationToken = default) => inner.GetCheckpointAsync(cancellationToken);
+
+        public async ValueTask SetCheckpointAsync(long seq, CancellationToken cancellationToken = default)
+        {
+            await gate.PassAsync(cancellationToken);
+            await inner.SetCheckpointAsync(seq, cancellationToken);
+        }
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 
     private static (long Accounts, long Seats, decimal MrrEnd) Figures(byte[] facts, string owner)
