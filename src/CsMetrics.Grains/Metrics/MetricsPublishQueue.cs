@@ -11,7 +11,10 @@ namespace CsMetrics.Grains.Metrics;
 /// silo instead of a grain timer per account: with tens of thousands of accounts changing every
 /// second, re-arming a timer per account serialised on the runtime's timer queue lock (~9% of
 /// the in-process engine's CPU in lock contention, plus the timer queue's scans).
-/// An account enqueues itself on the silo that hosts it, so every call here is local.
+/// An account enqueues itself on the silo that hosts it, so every call here is local. Each
+/// account is due one window after it enqueued, and the queue is checked several times per
+/// window, so publishes stay spread over time as with per-account timers: flushing everything
+/// once a window made a burst of fact builds every second (freshness p99 rose at 2,000 signals/s).
 /// </summary>
 public sealed class MetricsPublishQueue(
     IGrainFactory grains,
@@ -19,9 +22,14 @@ public sealed class MetricsPublishQueue(
     TimeProvider time,
     ILogger<MetricsPublishQueue> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
+    /// <summary>How many times per window the queue is checked for due accounts.</summary>
+    public const int ChecksPerWindow = 8;
+
     private readonly Lock _lock = new();
-    private HashSet<string> _due = new(StringComparer.Ordinal);
-    private HashSet<string> _draining = new(StringComparer.Ordinal);
+    /// <summary>Accounts in the order they enqueued, with when each is due (in order too: one window later).</summary>
+    private readonly Queue<(string Account, long DueTicks)> _order = new();
+    /// <summary>Accounts waiting; one removed here (it published by itself) is skipped when its turn comes.</summary>
+    private readonly HashSet<string> _waiting = new(StringComparer.Ordinal);
     private CancellationTokenSource? _stop;
     private Task? _loop;
 
@@ -34,16 +42,20 @@ public sealed class MetricsPublishQueue(
         {
             lock (_lock)
             {
-                return _due.Count;
+                return _waiting.Count;
             }
         }
     }
 
     public void Enqueue(string accountId)
     {
+        long due = time.GetUtcNow().UtcTicks + Window.Ticks;
         lock (_lock)
         {
-            _due.Add(accountId);
+            if (_waiting.Add(accountId))
+            {
+                _order.Enqueue((accountId, due));
+            }
         }
     }
 
@@ -52,27 +64,35 @@ public sealed class MetricsPublishQueue(
     {
         lock (_lock)
         {
-            _due.Remove(accountId);
+            _waiting.Remove(accountId);
         }
     }
 
-    /// <summary>Asks every waiting account to publish; returns how many were asked.</summary>
-    public int FlushOnce()
+    /// <summary>Asks every account whose window has passed to publish; returns how many were asked.</summary>
+    public int FlushDue()
     {
-        HashSet<string> batch;
+        long now = time.GetUtcNow().UtcTicks;
+        List<string>? due = null;
         lock (_lock)
         {
-            batch = _due;
-            _due = _draining;
-            _draining = batch;
+            while (_order.TryPeek(out var head) && head.DueTicks <= now)
+            {
+                _order.Dequeue();
+                if (_waiting.Remove(head.Account))
+                {
+                    (due ??= []).Add(head.Account);
+                }
+            }
         }
-        int asked = batch.Count;
-        foreach (var id in batch)
+        if (due is null)
+        {
+            return 0;
+        }
+        foreach (var id in due)
         {
             grains.Get<IAccountGrain>(id).PublishDueMetrics().Ignore();
         }
-        batch.Clear();
-        return asked;
+        return due.Count;
     }
 
     public void Participate(ISiloLifecycle lifecycle) =>
@@ -104,10 +124,10 @@ public sealed class MetricsPublishQueue(
                 // A delay per round rather than a periodic timer: a test clock moved forward by a
                 // day then ends one delay, where a periodic timer would tick once for every window
                 // of that day (86,400 flushes per simulated day with a 1 s window).
-                await Task.Delay(Window, time, stop);
+                await Task.Delay(Window / ChecksPerWindow, time, stop);
                 try
                 {
-                    FlushOnce();
+                    FlushDue();
                 }
                 catch (Exception ex)
                 {
