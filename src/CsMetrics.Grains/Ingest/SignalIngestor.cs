@@ -151,11 +151,18 @@ public sealed class SignalIngestor(
 
         var accounts = new string[groups.Count];
         var calls = new Task<ApplyResult>[groups.Count];
+        // Listings are collected and sent per index shard only when the batch has clearly more
+        // accounts than there are shards: then it saves messages. A small batch has nothing to
+        // merge, and each account reporting at once gets its change to the watchlists sooner
+        // (collected listings leave only when the whole batch has applied).
+        bool collectListings = groups.Count > 2 * AccountIndex.ShardCount;
         int i = 0;
         foreach (var (account, list) in groups)
         {
             accounts[i] = account;
-            calls[i++] = grains.Get<IAccountGrain>(account).ApplyAndList(new SignalBatch([.. list]));
+            var grain = grains.Get<IAccountGrain>(account);
+            var batch = new SignalBatch([.. list]);
+            calls[i++] = collectListings ? grain.ApplyAndList(batch) : grain.Apply(batch);
         }
         ApplyResult[] results;
         try
