@@ -21,9 +21,10 @@ internal static class BinaryMaps
         }
     }
 
-    public static void Read(BinaryReader r, Dictionary<string, int> map)
+    public static void Read(BinaryReader r, Dictionary<string, int> map) => Fill(r, map, r.ReadInt32());
+
+    private static void Fill(BinaryReader r, Dictionary<string, int> map, int n)
     {
-        int n = r.ReadInt32();
         map.EnsureCapacity(n);
         for (int i = 0; i < n; i++)
         {
@@ -46,9 +47,10 @@ internal static class BinaryMaps
         }
     }
 
-    public static void Read(BinaryReader r, Dictionary<int, int> map)
+    public static void Read(BinaryReader r, Dictionary<int, int> map) => Fill(r, map, r.ReadInt32());
+
+    private static void Fill(BinaryReader r, Dictionary<int, int> map, int n)
     {
-        int n = r.ReadInt32();
         map.EnsureCapacity(n);
         for (int i = 0; i < n; i++)
         {
@@ -65,10 +67,7 @@ internal static class BinaryMaps
             return null;
         }
         var map = new Dictionary<string, int>(n, StringComparer.Ordinal);
-        for (int i = 0; i < n; i++)
-        {
-            map[r.ReadString()] = r.ReadInt32();
-        }
+        Fill(r, map, n);
         return map;
     }
 
@@ -81,10 +80,7 @@ internal static class BinaryMaps
             return null;
         }
         var map = new Dictionary<int, int>(n);
-        for (int i = 0; i < n; i++)
-        {
-            map[r.ReadInt32()] = r.ReadInt32();
-        }
+        Fill(r, map, n);
         return map;
     }
 }
