@@ -21,9 +21,8 @@ public static class CalibrationBenchmark
 {
     public static async Task RunAsync(int accounts)
     {
-        string dir = Path.Combine(Path.GetTempPath(), "csm-bench-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        using var host = await InProcessSilo.StartInMemoryAsync(dir);
+        using var dir = BenchContext.NewTempDirectory("calibration");
+        using var host = await InProcessSilo.StartInMemoryAsync(dir.Path);
         try
         {
             var ingestor = host.Services.GetRequiredService<SignalIngestor>();
@@ -75,7 +74,6 @@ public static class CalibrationBenchmark
         finally
         {
             await host.StopAsync();
-            Directory.Delete(dir, recursive: true);
         }
     }
 }

@@ -24,9 +24,8 @@ public static class MetricsBenchmark
 {
     public static async Task RunAsync(int accounts)
     {
-        string dir = Path.Combine(Path.GetTempPath(), "csm-bench-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        using var host = await InProcessSilo.StartInMemoryAsync(dir);
+        using var dir = BenchContext.NewTempDirectory("metrics");
+        using var host = await InProcessSilo.StartInMemoryAsync(dir.Path);
         try
         {
             var ingestor = host.Services.GetRequiredService<SignalIngestor>();
@@ -109,7 +108,6 @@ public static class MetricsBenchmark
         finally
         {
             await host.StopAsync();
-            Directory.Delete(dir, recursive: true);
         }
     }
 

@@ -21,9 +21,8 @@ public static class SweepBenchmark
 {
     public static async Task RunAsync(int accounts)
     {
-        string dir = Path.Combine(Path.GetTempPath(), "csm-bench-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        using var host = await InProcessSilo.StartInMemoryAsync(dir, silo =>
+        using var dir = BenchContext.NewTempDirectory("sweep");
+        using var host = await InProcessSilo.StartInMemoryAsync(dir.Path, silo =>
         {
             silo.Services.PostConfigure<SweepOptions>(o =>
             {
@@ -94,7 +93,6 @@ public static class SweepBenchmark
         finally
         {
             await host.StopAsync();
-            Directory.Delete(dir, recursive: true);
         }
     }
 }

@@ -26,9 +26,8 @@ public static class VocBenchmark
 
     public static async Task RunAsync(int comments)
     {
-        string dir = Path.Combine(Path.GetTempPath(), "csm-bench-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        using var host = await InProcessSilo.StartInMemoryAsync(dir);
+        using var dir = BenchContext.NewTempDirectory("voc");
+        using var host = await InProcessSilo.StartInMemoryAsync(dir.Path);
         try
         {
             var grains = host.Services.GetRequiredService<IGrainFactory>();
@@ -59,7 +58,6 @@ public static class VocBenchmark
         finally
         {
             await host.StopAsync();
-            Directory.Delete(dir, recursive: true);
         }
     }
 }
