@@ -71,7 +71,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
     private readonly SqliteCommand _beginCommand;
     private readonly SqliteCommand _commitCommand;
     private readonly SqliteCommand _rollbackCommand;
-    private bool _disposed;
+    private volatile bool _disposed;
 
     /// <summary>Opens (creating if needed) the database and schema.</summary>
     public SqliteGrainStorage(
@@ -146,7 +146,21 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
         => ReadStateAsync(stateName, grainId, grainState, CancellationToken.None);
 
     /// <inheritdoc/>
-    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    {
+        try
+        {
+            ReadState(stateName, grainId, grainState, cancellationToken);
+            return Task.CompletedTask;
+        }
+        catch (Exception ex)
+        {
+            return Task.FromException(ex);
+        }
+    }
+
+    // Synchronous: Microsoft.Data.Sqlite's async calls complete synchronously anyway.
+    private void ReadState<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         cancellationToken.ThrowIfCancellationRequested();
@@ -155,22 +169,25 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
         string? etag = null;
         byte[]? data = null;
         var found = false;
-        // Readers use their own pooled connections: WAL lets them run concurrently with the writer.
-        await using (var connection = new SqliteConnection(_readConnectionString))
+        // Readers use their own connections: WAL lets them run concurrently with the writer.
+        var reader = RentReader();
+        try
         {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var command = connection.CreateCommand();
-            command.CommandText = "SELECT etag, data FROM grain_state WHERE provider = $p AND grain_id = $g";
-            command.Parameters.AddWithValue("$p", _name);
-            command.Parameters.AddWithValue("$g", key);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            reader.Grain.Value = key;
+            using var rows = reader.Select.ExecuteReader();
+            if (rows.Read())
             {
                 found = true;
-                etag = reader.IsDBNull(0) ? null : reader.GetString(0);
-                data = reader.IsDBNull(1) ? null : reader.GetFieldValue<byte[]>(1);
+                etag = rows.IsDBNull(0) ? null : rows.GetString(0);
+                data = rows.IsDBNull(1) ? null : rows.GetFieldValue<byte[]>(1);
             }
         }
+        catch
+        {
+            reader.Dispose();
+            throw;
+        }
+        ReturnReader(reader);
 
         T? state = default;
         if (data is not null)
@@ -247,6 +264,10 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
             _commitCommand.Dispose();
             _rollbackCommand.Dispose();
             _writer.Dispose();
+            while (_idleReaders.TryTake(out var reader))
+            {
+                reader.Dispose();
+            }
             using var pooled = new SqliteConnection(_readConnectionString);
             SqliteConnection.ClearPool(pooled);
         }
@@ -257,6 +278,59 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
     }
 
     private static string MakeKey(string stateName, GrainId grainId) => $"{stateName}/{grainId}";
+
+    // Reader connections kept open with their SELECT prepared: opening a pooled connection and
+    // preparing the statement for every read was most of a grain activation's storage cost
+    // (a start-up replay activates every account). Idle ones are kept up to a small number.
+    private const int IdleReadersKept = 8;
+    private readonly ConcurrentBag<StateReader> _idleReaders = [];
+
+    private StateReader RentReader()
+    {
+        if (_idleReaders.TryTake(out var reader))
+        {
+            return reader;
+        }
+        var connection = new SqliteConnection(_readConnectionString);
+        try
+        {
+            connection.Open();
+            var select = connection.CreateCommand();
+            select.CommandText = "SELECT etag, data FROM grain_state WHERE provider = $p AND grain_id = $g";
+            select.Parameters.AddWithValue("$p", _name);
+            var grain = select.Parameters.Add("$g", SqliteType.Text);
+            select.Prepare();
+            return new StateReader(connection, select, grain);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private void ReturnReader(StateReader reader)
+    {
+        if (_disposed || _idleReaders.Count >= IdleReadersKept)
+        {
+            reader.Dispose();
+            return;
+        }
+        _idleReaders.Add(reader);
+        if (_disposed && _idleReaders.TryTake(out var late))
+        {
+            late.Dispose(); // Dispose ran meanwhile and may have missed it
+        }
+    }
+
+    private sealed record StateReader(SqliteConnection Connection, SqliteCommand Select, SqliteParameter Grain) : IDisposable
+    {
+        public void Dispose()
+        {
+            Select.Dispose();
+            Connection.Dispose();
+        }
+    }
 
     /// <summary>The file's write queue (tests hold its lock to gather a group).</summary>
     internal SqliteGroupCommit Writer => _writes;
