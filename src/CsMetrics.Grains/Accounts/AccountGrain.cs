@@ -117,14 +117,19 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
 
     public Task<ApplyResult> ApplyAndList(SignalBatch batch) => ApplyCore(batch, reportListing: false);
 
-    private async Task<ApplyResult> ApplyCore(SignalBatch batch, bool reportListing)
+    public Task<ApplyResult> Replay(SignalBatch batch) => ApplyCore(batch, reportListing: false, publishMetrics: false);
+
+    private async Task<ApplyResult> ApplyCore(SignalBatch batch, bool reportListing, bool publishMetrics = true)
     {
         // Never score with a scorecard older than the one this account already has (a silo
         // that has not yet heard of a new version refreshes first).
         await _scorecards.EnsureVersionAsync(GrainFactory, _state.State.ScorecardVersion);
         var card = Card();
         var now = _time.GetUtcNow();
-        EnsureSentFacts();
+        if (publishMetrics)
+        {
+            EnsureSentFacts();
+        }
         int accepted = 0, duplicates = 0;
         bool revenueChanged = false;
         // Counted per type and reported once per batch: a tagged counter update per signal
@@ -173,7 +178,16 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
                 listing = null;
             }
         }
-        if (accepted > 0 && (_publishWindow > TimeSpan.Zero || _lastFactCount > CoalesceFactsAbove))
+        if (!publishMetrics)
+        {
+            // A replay: the metrics rebuild that follows it republishes these facts. A publish
+            // already waiting (live signals before) keeps its baseline and carries them too.
+            if (!_publishScheduled)
+            {
+                _sentFacts = null;
+            }
+        }
+        else if (accepted > 0 && (_publishWindow > TimeSpan.Zero || _lastFactCount > CoalesceFactsAbove))
         {
             SchedulePublish();
         }
