@@ -19,7 +19,12 @@ public static class RecoveryScenario
     {
         int signals = context.Size(1_000_000, 150_000);
         const int chunk = 100_000;
-        var noCheckpoints = new Dictionary<string, string> { ["CsMetrics__Checkpoint__Interval"] = "10:00:00" };
+        var noCheckpoints = new Dictionary<string, string>
+        {
+            ["CsMetrics__Checkpoint__Interval"] = "10:00:00",
+            // Its "Recovered … in …" line splits the time into process start and replay.
+            ["Logging__LogLevel__CsMetrics.Grains.Ingest.IngestLifecycle"] = "Information",
+        };
         using var dir = BenchContext.NewTempDirectory("recovery");
         var (server, _) = await BenchServer.StartAsync(dir.Path, noCheckpoints);
         await using (server)
@@ -44,6 +49,8 @@ public static class RecoveryScenario
         var (restarted, readyAfter) = await BenchServer.StartAsync(dir.Path, noCheckpoints, TimeSpan.FromMinutes(8));
         await using (restarted)
         {
+            string? replayLine = restarted.Output.Split('\n').LastOrDefault(l => l.Contains("Recovered", StringComparison.Ordinal));
+            Console.WriteLine($"  ready after {readyAfter.TotalSeconds:F1} s; server: {replayLine?.Trim() ?? "(no replay line)"}");
             context.Results.Record("recoverySeconds", readyAfter.TotalSeconds,
                 $"process start → /readyz 200 after kill -9 with {signals:N0} signals logged since the last checkpoint ({OverHttp:N0} over HTTP, the rest appended to its log), replay included");
         }
