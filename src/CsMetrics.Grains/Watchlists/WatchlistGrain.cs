@@ -7,16 +7,14 @@ namespace CsMetrics.Grains.Watchlists;
 /// <summary>
 /// One watchlist, live. Index shards tell it which entries enter, change or leave its filter;
 /// it keeps every member in sort order and publishes what changed in the visible top
-/// <c>limit</c>. A change after a quiet spell is pushed at once; changes that follow within
-/// <see cref="CoalesceWindow"/> of a push are gathered (latest wins per account) into the next
-/// one, so a busy list pushes at most once per window. Each push is one delta with the next
+/// <c>limit</c>. A change after a quiet spell is pushed at once; changes that follow within a
+/// window of a push are gathered (latest wins per account) into the next one, so a busy list
+/// pushes at most once per window (<see cref="PushPacing"/>). Each push is one delta with the next
 /// version to every silo's hub bridge. Membership
 /// is rebuilt from the index on activation, so it needs no storage of its own.
 /// </summary>
 public sealed class WatchlistGrain(TimeProvider time, ILogger<WatchlistGrain> logger) : Grain, IWatchlistGrain
 {
-    /// <summary>How long changes are gathered before one push; bounds the added latency.</summary>
-    public static readonly TimeSpan CoalesceWindow = TimeSpan.FromMilliseconds(15);
     private static readonly TimeSpan ObserverRefresh = TimeSpan.FromSeconds(10);
 
     private WatchlistDefinition? _definition;
@@ -33,6 +31,7 @@ public sealed class WatchlistGrain(TimeProvider time, ILogger<WatchlistGrain> lo
     /// system clock, docs/time.md), not the injected business clock.
     /// </summary>
     private long _lastFlushTicks = long.MinValue / 2;
+    private TimeSpan _window = PushPacing.Window;
     private IWatchlistPushObserver[] _observers = [];
     private DateTime _observersFetched = DateTime.MinValue;
 
@@ -90,11 +89,7 @@ public sealed class WatchlistGrain(TimeProvider time, ILogger<WatchlistGrain> lo
         {
             return Task.CompletedTask;
         }
-        if (Record(entry, matches))
-        {
-            ScheduleFlush();
-        }
-        return Task.CompletedTask;
+        return Record(entry, matches) ? FlushOrSchedule() : Task.CompletedTask;
     }
 
     public Task UpdateMany(IndexEntry[] entries, bool[] matches)
@@ -108,11 +103,7 @@ public sealed class WatchlistGrain(TimeProvider time, ILogger<WatchlistGrain> lo
         {
             any |= Record(entries[i], matches[i]);
         }
-        if (any)
-        {
-            ScheduleFlush();
-        }
-        return Task.CompletedTask;
+        return any ? FlushOrSchedule() : Task.CompletedTask;
     }
 
     /// <summary>Takes the entry in; false when it was older than what the list holds.</summary>
@@ -161,19 +152,23 @@ public sealed class WatchlistGrain(TimeProvider time, ILogger<WatchlistGrain> lo
 
     private WatchlistEntry[] Visible() => _definition is null ? [] : _members.Take(_definition.Limit).ToArray();
 
-    private void ScheduleFlush()
+    private Task FlushOrSchedule()
     {
-        if (!_flushScheduled)
+        if (_flushScheduled)
         {
-            _flushScheduled = true;
-            // Leading edge: quiet for a window already → push now (on the next turn, so what is
-            // already queued joins it); else at the end of the window that started with the last push.
-            long sinceLast = Environment.TickCount64 - _lastFlushTicks;
-            var due = sinceLast >= (long)CoalesceWindow.TotalMilliseconds
-                ? TimeSpan.Zero
-                : CoalesceWindow - TimeSpan.FromMilliseconds(sinceLast);
-            _flushTimer?.Change(due, Timeout.InfiniteTimeSpan);
+            return Task.CompletedTask; // joins the push already due
         }
+        // Leading edge: quiet for a window already → push now, in this turn (a timer due at
+        // once would add a hop and the timer's resolution); else at the end of the window that
+        // started with the last push.
+        var due = PushPacing.DueIn(Environment.TickCount64 - _lastFlushTicks, _window);
+        if (due == TimeSpan.Zero)
+        {
+            return Flush(CancellationToken.None);
+        }
+        _flushScheduled = true;
+        _flushTimer?.Change(due, Timeout.InfiniteTimeSpan);
+        return Task.CompletedTask;
     }
 
     private async Task Flush(CancellationToken cancellationToken)
@@ -182,6 +177,7 @@ public sealed class WatchlistGrain(TimeProvider time, ILogger<WatchlistGrain> lo
         _lastFlushTicks = Environment.TickCount64;
         var visible = Visible();
         var changes = Diff(_published, visible);
+        _window = PushPacing.WindowAfter(changes.Count);
         if (changes.Count == 0)
         {
             return; // nothing a subscriber can see has changed

@@ -17,7 +17,7 @@ namespace CsMetrics.Grains.Tests.Time;
 /// An in-process cluster for the "time" tests: the shared fixture's setup (fake clock for grains
 /// and CsMetrics services, default scorecard, in-memory grain storage, a sweep interval so long
 /// that the background sweep never re-scores anything by itself), plus one difference: grain
-/// timers run on real time. The only grain timer is the watchlist grain's 15 ms coalescing
+/// timers run on real time. The only grain timer is the watchlist grain's 5–15 ms coalescing
 /// flush; on the fake clock it would fire only when a test moves the clock, so a watchlist
 /// snapshot would lag behind its members. Time for accounts still moves only with
 /// <see cref="Time"/>.
