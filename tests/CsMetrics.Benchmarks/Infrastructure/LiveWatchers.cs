@@ -32,6 +32,8 @@ public sealed partial class LiveWatchers : IAsyncDisposable
     // Per watcher and account: the newest step already timed (a watcher's handler runs one message at a time).
     private int[][] _timedStep = [];
     private long _deliveries;
+    private long _firstDeliveryAt;
+    private long _lastDeliveryAt;
 
     private LiveWatchers(BenchServer server, string prefix, int accounts)
     {
@@ -99,12 +101,18 @@ public sealed partial class LiveWatchers : IAsyncDisposable
     {
         Latency = new LogLinearHistogram();
         Interlocked.Exchange(ref _deliveries, 0);
+        Interlocked.Exchange(ref _firstDeliveryAt, 0);
+        Interlocked.Exchange(ref _lastDeliveryAt, 0);
         const int batchesPerSecond = 100;
-        int perBatch = Math.Max(1, signalsPerSecond / batchesPerSecond);
         int cursor = 0;
-        var clock = Stopwatch.StartNew();
-        await FixedRateLoad.RunAsync(batchesPerSecond, duration, async (_, _) =>
+        await FixedRateLoad.RunAsync(batchesPerSecond, duration, async (batch, _) =>
         {
+            // Batch i carries the signals due between i and i+1 hundredths of a second (110/s: one or two).
+            int perBatch = (int)((batch + 1) * signalsPerSecond / batchesPerSecond - batch * signalsPerSecond / batchesPerSecond);
+            if (perBatch == 0)
+            {
+                return;
+            }
             // Consecutive accounts round-robin: an account is touched again only after all others.
             int first = Interlocked.Add(ref cursor, perBatch) - perBatch;
             var indexes = Enumerable.Range(first, perBatch).Select(i => i % _accounts.Length).ToArray();
@@ -124,7 +132,8 @@ public sealed partial class LiveWatchers : IAsyncDisposable
             last = Deliveries;
             await Task.Delay(300);
         }
-        return clock.Elapsed.TotalSeconds - 0.3;
+        // The time over which this run's deliveries arrived: the rate the watchers were fed at.
+        return Stopwatch.GetElapsedTime(Interlocked.Read(ref _firstDeliveryAt), Interlocked.Read(ref _lastDeliveryAt)).TotalSeconds;
     }
 
     /// <summary>Odd steps open urgent ticket T-(step+1)/2, even steps solve it: every signal changes the score.</summary>
@@ -147,6 +156,14 @@ public sealed partial class LiveWatchers : IAsyncDisposable
                 continue;
             }
             Interlocked.Increment(ref _deliveries);
+            Interlocked.CompareExchange(ref _firstDeliveryAt, now, 0);
+            for (long seen = Interlocked.Read(ref _lastDeliveryAt); now > seen; seen = Interlocked.Read(ref _lastDeliveryAt))
+            {
+                if (Interlocked.CompareExchange(ref _lastDeliveryAt, now, seen) == seen)
+                {
+                    break;
+                }
+            }
             if (!change.TryGetProperty("entry", out var entry) || entry.ValueKind != JsonValueKind.Object
                 || !entry.TryGetProperty("reason", out var reason) || TicketStep().Match(reason.GetString() ?? "") is not { Success: true } match)
             {

@@ -12,8 +12,11 @@ public static class FanoutScenario
     public static async Task RunAsync(BenchContext context)
     {
         int watchers = context.Size(1_000, 1_000);
-        // The target's rate exactly: 100 account changes/s × 1,000 watchers = 100,000 deliveries/s offered.
-        int signalsPerSecond = 100_000 / watchers;
+        // 10 % over the target's rate: 110 account changes/s × 1,000 watchers = 110,000 deliveries/s
+        // offered. At exactly the target the measured rate could only reach it by luck (any jitter
+        // between the first and the last delivery's latency stretches the span); over it, a server
+        // that keeps up shows the offered rate and one that does not shows what it sustains.
+        int signalsPerSecond = 110_000 / watchers;
         using var dir = BenchContext.NewTempDirectory("fanout");
         var (server, _) = await BenchServer.StartAsync(dir.Path);
         await using (server)
@@ -24,9 +27,10 @@ public static class FanoutScenario
 
             var duration = TimeSpan.FromSeconds(context.Size(10, 4));
             double seconds = await live.RunAsync(signalsPerSecond, duration);
+            // Deliveries over the span in which they arrived (first to last): the sustained rate.
             double rate = live.Deliveries / seconds;
             context.Results.Record("fanoutDeliveriesPerSec", rate,
-                $"{watchers:N0} watchers on one watchlist, {signalsPerSecond:N0} account changes/s offered ({signalsPerSecond * watchers:N0} deliveries/s) for {duration.TotalSeconds:F0} s; {live.Deliveries:N0} delivered");
+                $"{watchers:N0} watchers on one watchlist, {signalsPerSecond:N0} account changes/s offered ({signalsPerSecond * watchers:N0} deliveries/s) for {duration.TotalSeconds:F0} s; {live.Deliveries:N0} delivered over {seconds:F2} s (first to last delivery)");
             context.Results.Record("fanoutP99Ms", live.Latency.PercentileMilliseconds(99), $"same run; p50 {live.Latency.PercentileMilliseconds(50):F1} ms, max {live.Latency.MaxMilliseconds:F0} ms");
         }
     }
