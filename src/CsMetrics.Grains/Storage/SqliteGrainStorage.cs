@@ -264,9 +264,12 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
             _commitCommand.Dispose();
             _rollbackCommand.Dispose();
             _writer.Dispose();
-            while (_idleReaders.TryTake(out var reader))
+            lock (_idleReaders)
             {
-                reader.Dispose();
+                while (_idleReaders.TryPop(out var reader))
+                {
+                    reader.Dispose();
+                }
             }
             using var pooled = new SqliteConnection(_readConnectionString);
             SqliteConnection.ClearPool(pooled);
@@ -283,13 +286,16 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
     // preparing the statement for every read was most of a grain activation's storage cost
     // (a start-up replay activates every account). Idle ones are kept up to a small number.
     private const int IdleReadersKept = 8;
-    private readonly ConcurrentBag<StateReader> _idleReaders = [];
+    private readonly Stack<StateReader> _idleReaders = new();
 
     private StateReader RentReader()
     {
-        if (_idleReaders.TryTake(out var reader))
+        lock (_idleReaders)
         {
-            return reader;
+            if (_idleReaders.TryPop(out var idle))
+            {
+                return idle;
+            }
         }
         var connection = new SqliteConnection(_readConnectionString);
         try
@@ -311,16 +317,16 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
 
     private void ReturnReader(StateReader reader)
     {
-        if (_disposed || _idleReaders.Count >= IdleReadersKept)
+        lock (_idleReaders)
         {
-            reader.Dispose();
-            return;
+            // Checked under the lock Dispose empties the stack with: nothing is pushed after it.
+            if (!_disposed && _idleReaders.Count < IdleReadersKept)
+            {
+                _idleReaders.Push(reader);
+                return;
+            }
         }
-        _idleReaders.Add(reader);
-        if (_disposed && _idleReaders.TryTake(out var late))
-        {
-            late.Dispose(); // Dispose ran meanwhile and may have missed it
-        }
+        reader.Dispose();
     }
 
     private sealed record StateReader(SqliteConnection Connection, SqliteCommand Select, SqliteParameter Grain) : IDisposable

@@ -108,6 +108,26 @@ public sealed class SqliteGrainStorageTests : IDisposable
     }
 
     [Fact]
+    public async Task Reads_reuse_their_connections_across_many_concurrent_callers_and_stop_at_dispose()
+    {
+        var storage = Open();
+        await storage.WriteStateAsync(StateName, Grain("kept"), new GrainState<TestHealthState>(new TestHealthState { Score = 7 }));
+        // More concurrent readers than connections kept idle: each gets the record, in every round.
+        for (int round = 0; round < 3; round++)
+        {
+            var scores = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => Task.Run(async () =>
+            {
+                var state = new GrainState<TestHealthState>();
+                await storage.ReadStateAsync(StateName, Grain("kept"), state);
+                return state.State!.Score;
+            })));
+            Assert.All(scores, s => Assert.Equal(7, s));
+        }
+        storage.Dispose();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => storage.ReadStateAsync(StateName, Grain("kept"), new GrainState<TestHealthState>()));
+    }
+
+    [Fact]
     public async Task Stale_etag_write_raises_InconsistentStateException()
     {
         using var storage = Open();
