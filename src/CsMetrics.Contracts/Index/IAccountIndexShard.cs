@@ -59,7 +59,7 @@ public interface IAccountIndexShard : IGrainWithIntegerKey
 
     /// <summary>Several accounts' entries at once (the ingestor's batch); the watchlists and the playbook evaluator get them batched too.</summary>
     [Alias("UpsertMany"), OneWay]
-    Task UpsertMany(IndexEntry[] entries);
+    Task UpsertMany([Immutable] IndexEntry[] entries);
 
     /// <summary>Every entry matching a watchlist's filter, to fill a new or edited watchlist.</summary>
     [Alias("Match"), AlwaysInterleave]

@@ -24,11 +24,11 @@ public interface IMetricsShard : IGrainWithIntegerKey
     /// Returns the shard's epoch: a sender behind it republishes its full facts under it.
     /// </summary>
     [Alias("Add")]
-    Task<long> Add(string segment, string owner, byte[] facts, long epoch);
+    Task<long> Add(string segment, string owner, [Immutable] byte[] facts, long epoch);
 
     /// <summary>Moves an account's facts between groups (its registry segment or owner changed). Same epoch rule as <see cref="Add"/>.</summary>
     [Alias("Move")]
-    Task<long> Move(string fromSegment, string fromOwner, byte[] oldFacts, string toSegment, string toOwner, byte[] newFacts, long epoch);
+    Task<long> Move(string fromSegment, string fromOwner, [Immutable] byte[] oldFacts, string toSegment, string toOwner, [Immutable] byte[] newFacts, long epoch);
 
     /// <summary>
     /// Starts a rebuild of this shard: clears every sum and moves to <paramref name="epoch"/>

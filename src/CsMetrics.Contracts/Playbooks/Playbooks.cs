@@ -92,7 +92,7 @@ public interface IPlaybookEvaluator : IGrainWithIntegerKey
 
     /// <summary>Several listing changes at once, in order (a batch of the index shard).</summary>
     [Alias("OnChanges"), OneWay]
-    Task OnChanges(IndexChange[] changes);
+    Task OnChanges([Immutable] IndexChange[] changes);
 
     [Alias("SetPlaybooks")]
     Task SetPlaybooks(PlaybookDefinition[] playbooks);

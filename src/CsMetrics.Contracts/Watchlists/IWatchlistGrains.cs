@@ -32,7 +32,7 @@ public interface IWatchlistGrain : IGrainWithStringKey
 
     /// <summary>Several entries at once, in order; <paramref name="matches"/>[i] belongs to <paramref name="entries"/>[i].</summary>
     [Alias("UpdateMany"), OneWay]
-    Task UpdateMany(IndexEntry[] entries, bool[] matches);
+    Task UpdateMany([Immutable] IndexEntry[] entries, [Immutable] bool[] matches);
 
     [Alias("GetSnapshot")]
     Task<WatchlistSnapshot?> GetSnapshot();
