@@ -21,7 +21,14 @@ public sealed class WatchlistGrain(TimeProvider time, ILogger<WatchlistGrain> lo
     private SortedSet<WatchlistEntry> _members = new(WatchlistRules.ComparerFor("score"));
     private readonly Dictionary<string, WatchlistEntry> _byAccount = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _revisions = new(StringComparer.Ordinal);
-    private WatchlistEntry[] _published = [];
+    /// <summary>What subscribers were last sent: the visible rows of the last push, by account.</summary>
+    private Dictionary<string, WatchlistEntry> _published = new(StringComparer.Ordinal);
+    /// <summary><see cref="_published"/> in sort order, built when a snapshot asks for it.</summary>
+    private WatchlistEntry[]? _publishedSorted = [];
+    /// <summary>Whether every member was visible at the last push (members ≤ limit).</summary>
+    private bool _publishedAll = true;
+    /// <summary>Accounts reported since the last push: with every member visible, the only rows that can have changed.</summary>
+    private readonly HashSet<string> _touched = new(StringComparer.Ordinal);
     private long _version;
     private IGrainTimer? _flushTimer;
     private bool _flushScheduled;
@@ -47,7 +54,7 @@ public sealed class WatchlistGrain(TimeProvider time, ILogger<WatchlistGrain> lo
         if (definition is not null)
         {
             await Fill(definition);
-            _published = Visible();
+            Publish(Visible());
         }
         _flushTimer = this.RegisterGrainTimer(Flush, new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan));
     }
@@ -63,7 +70,8 @@ public sealed class WatchlistGrain(TimeProvider time, ILogger<WatchlistGrain> lo
         // that node's clients would get nothing until the cache expired.
         _observersFetched = DateTime.MinValue;
         // Subscribers see what was last published, so their snapshot and the next delta line up.
-        return Task.FromResult<WatchlistSnapshot?>(new WatchlistSnapshot(Id, _definition.Name, _version, _published));
+        _publishedSorted ??= [.. _published.Values.Order(_members.Comparer)];
+        return Task.FromResult<WatchlistSnapshot?>(new WatchlistSnapshot(Id, _definition.Name, _version, _publishedSorted));
     }
 
     public async Task Define(WatchlistDefinition? definition)
@@ -73,6 +81,7 @@ public sealed class WatchlistGrain(TimeProvider time, ILogger<WatchlistGrain> lo
             _definition = null;
             _members.Clear();
             _byAccount.Clear();
+            _publishedAll = false; // every published row goes: compare in full
         }
         else
         {
@@ -116,6 +125,7 @@ public sealed class WatchlistGrain(TimeProvider time, ILogger<WatchlistGrain> lo
             return false;
         }
         _revisions[entry.AccountId] = entry.Revision;
+        _touched.Add(entry.AccountId);
 
         if (_byAccount.Remove(entry.AccountId, out var old))
         {
@@ -133,6 +143,7 @@ public sealed class WatchlistGrain(TimeProvider time, ILogger<WatchlistGrain> lo
     private async Task Fill(WatchlistDefinition definition)
     {
         _definition = definition;
+        _publishedAll = false; // a new definition (filter, sort, limit): compare everything at the next push
         _members = new SortedSet<WatchlistEntry>(WatchlistRules.ComparerFor(definition.Sort));
         _byAccount.Clear();
         var shards = await Task.WhenAll(Enumerable.Range(0, AccountIndex.ShardCount)
@@ -175,14 +186,12 @@ public sealed class WatchlistGrain(TimeProvider time, ILogger<WatchlistGrain> lo
     {
         _flushScheduled = false;
         _lastFlushTicks = Environment.TickCount64;
-        var visible = Visible();
-        var changes = Diff(_published, visible);
+        var changes = NextChanges();
         _window = PushPacing.WindowAfter(changes.Count);
         if (changes.Count == 0)
         {
             return; // nothing a subscriber can see has changed
         }
-        _published = visible;
         _version++;
         var delta = new WatchlistDelta(Id, _version, [.. changes]);
 
@@ -203,6 +212,72 @@ public sealed class WatchlistGrain(TimeProvider time, ILogger<WatchlistGrain> lo
                 _observersFetched = DateTime.MinValue;
             }
         }
+    }
+
+    /// <summary>
+    /// What changed for subscribers since the last push, and takes it as published. When every
+    /// member was and still is visible (members ≤ limit), only the accounts reported since can
+    /// have changed: they are compared one by one. Otherwise (a list cut at its limit, where one
+    /// account moving can push another in or out, or a new definition) the visible rows are
+    /// compared in full. A full comparison of a 1,000-row list on every push was a quarter of the
+    /// server's CPU at 2,000 signals/s with ten such lists.
+    /// </summary>
+    private List<WatchlistChange> NextChanges()
+    {
+        int limit = _definition?.Limit ?? 0;
+        List<WatchlistChange> changes;
+        if (_publishedAll && _members.Count <= limit)
+        {
+            changes = [];
+            foreach (string id in _touched)
+            {
+                _published.TryGetValue(id, out var before);
+                if (_byAccount.TryGetValue(id, out var now))
+                {
+                    if (before is null || !before.LooksSame(now))
+                    {
+                        changes.Add(new WatchlistChange("upsert", id, now, before?.Owner));
+                        _published[id] = now;
+                    }
+                }
+                else if (before is not null)
+                {
+                    changes.Add(new WatchlistChange("remove", id, null, before.Owner));
+                    _published.Remove(id);
+                }
+            }
+            // The order a full comparison gives: upserts in list order, then removes.
+            changes.Sort((a, b) => (a.Entry, b.Entry) switch
+            {
+                (null, null) => string.CompareOrdinal(a.AccountId, b.AccountId),
+                (null, _) => 1,
+                (_, null) => -1,
+                var (x, y) => _members.Comparer.Compare(x, y),
+            });
+            if (changes.Count > 0)
+            {
+                _publishedSorted = null;
+            }
+        }
+        else
+        {
+            var visible = Visible();
+            changes = Diff([.. _published.Values], visible);
+            Publish(visible);
+        }
+        _touched.Clear();
+        _publishedAll = _definition is not null && _members.Count <= limit;
+        return changes;
+    }
+
+    private void Publish(WatchlistEntry[] visible)
+    {
+        _published = new Dictionary<string, WatchlistEntry>(visible.Length, StringComparer.Ordinal);
+        foreach (var e in visible)
+        {
+            _published[e.AccountId] = e;
+        }
+        _publishedSorted = visible;
     }
 
     /// <summary>Removes for rows that left the visible list, upserts for rows that are new or look different.</summary>
