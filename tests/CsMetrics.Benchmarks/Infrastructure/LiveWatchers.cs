@@ -56,13 +56,13 @@ public sealed partial class LiveWatchers : IAsyncDisposable
         {
             using var response = await live._client.PutAsJsonAsync($"/api/v1/accounts/{live._accounts[i]}",
                 new { name = live._accounts[i], owner = Owner(prefix, i % watchlists), segment = "smb", seats = 25, renewalDate = "2027-06-01" }, ct);
-            response.EnsureSuccessStatusCode();
+            await live.EnsureOkAsync(response, $"registering {live._accounts[i]}");
         });
         for (int w = 0; w < watchlists; w++)
         {
             using var response = await live._client.PutAsJsonAsync($"/api/v1/watchlists/{WatchlistId(prefix, w)}",
                 new { name = $"{prefix} {w}", filter = new { owner = Owner(prefix, w) }, sort = "score", limit = 1000 });
-            response.EnsureSuccessStatusCode();
+            await live.EnsureOkAsync(response, $"defining watchlist {w}");
         }
         var now = DateTimeOffset.UtcNow.AddMinutes(-1);
         foreach (var chunk in Enumerable.Range(0, accounts).Chunk(500))
@@ -71,6 +71,16 @@ public sealed partial class LiveWatchers : IAsyncDisposable
             await HttpIngestLoad.PostAsync(live._client, HttpIngestLoad.IngestPath, SignalWorkload.ToJsonBatch(first));
         }
         return live;
+    }
+
+    /// <summary>A failed set-up call names the server's answer and its last log lines, not only the status.</summary>
+    private async Task EnsureOkAsync(HttpResponseMessage response, string what)
+    {
+        if (!response.IsSuccessStatusCode)
+        {
+            string body = await response.Content.ReadAsStringAsync();
+            throw new InvalidOperationException($"{what}: {(int)response.StatusCode} {body}\nserver output (last lines):\n{_server.Output}");
+        }
     }
 
     public static string WatchlistId(string prefix, int w) => $"{prefix}-{w}";
