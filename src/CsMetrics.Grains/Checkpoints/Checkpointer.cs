@@ -40,7 +40,23 @@ public sealed class Checkpointer(
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    public async Task<long> CheckpointAsync(CancellationToken cancellationToken = default)
+    /// <summary>Accounts written between two looks at the pacing schedule.</summary>
+    public const int PacingChunk = 256;
+
+    /// <summary>The periodic checkpoint's pacing for an interval: half of it, at most 5 s (a long interval is no reason to trickle for hours).</summary>
+    public static TimeSpan PacingFor(TimeSpan interval) => TimeSpan.FromTicks(Math.Min(interval.Ticks / 2, TimeSpan.FromSeconds(5).Ticks));
+
+    /// <param name="cancellationToken">Cancels the checkpoint (its accounts stay dirty).</param>
+    /// <param name="spreadOver">
+    /// The periodic checkpoint's pacing: the account writes are spread over about this long
+    /// instead of going out in one burst, and the shards write two at a time. A checkpoint
+    /// writing every changed account (tens of thousands under load) and every shard at once took
+    /// both cores for a moment, and the live deltas waiting behind it were the p99 of freshness
+    /// (46–48 ms at 2,000 signals/s with checkpoints, 12–14 ms with them turned off).
+    /// Ahead of schedule it waits; behind it, it writes at full speed, so a checkpoint never
+    /// takes longer than unpaced work would. Null (shutdown, after a replay): as fast as possible.
+    /// </param>
+    public async Task<long> CheckpointAsync(CancellationToken cancellationToken = default, TimeSpan? spreadOver = null)
     {
         await _gate.WaitAsync(cancellationToken);
         try
@@ -50,19 +66,24 @@ public sealed class Checkpointer(
             var lost = new System.Collections.Concurrent.ConcurrentBag<string>();
             try
             {
-                await Bounded.ForEachAsync(ids, 64, async pair =>
+                await WriteAccountsAsync(ids, async pair =>
                 {
                     long writtenBy = await grains.Get<IAccountGrain>(pair.Key).CheckpointActivation();
                     if (!pair.Value.IsHeldBy(writtenBy))
                     {
                         lost.Add(pair.Key);
                     }
-                });
-                await Bounded.ForEachAsync(Enumerable.Range(0, AccountIndex.ShardCount), 16, s => grains.GetGrain<IAccountIndexShard>(s).Checkpoint());
-                await Bounded.ForEachAsync(Enumerable.Range(0, MetricsShards.Count), 16, s => grains.GetGrain<IMetricsShard>(s).Checkpoint());
+                }, spreadOver, cancellationToken);
+                // Shards write their whole state, and while one does, the upserts on their way to
+                // the watchlists wait behind it: paced, two at a time instead of sixteen, so live
+                // deltas get through in between (measured: the shards' part of a checkpoint was
+                // most of the freshness p99 at 2,000 signals/s).
+                int shardsAtOnce = spreadOver is null ? 16 : 2;
+                await Bounded.ForEachAsync(Enumerable.Range(0, AccountIndex.ShardCount), shardsAtOnce, s => grains.GetGrain<IAccountIndexShard>(s).Checkpoint());
+                await Bounded.ForEachAsync(Enumerable.Range(0, MetricsShards.Count), shardsAtOnce, s => grains.GetGrain<IMetricsShard>(s).Checkpoint());
                 // Derived stores fed one-way by the accounts: calibration shards (cheap when unchanged) and the months with new comments.
-                await Bounded.ForEachAsync(Enumerable.Range(0, AccountIndex.ShardCount), 16, s => grains.GetGrain<Contracts.Calibration.ICalibrationShard>(s).Checkpoint());
-                await Bounded.ForEachAsync(dirtyMonths.Drain(), 16, m => grains.GetGrain<Contracts.Voc.IVocCommentStore>(m).Checkpoint());
+                await Bounded.ForEachAsync(Enumerable.Range(0, AccountIndex.ShardCount), shardsAtOnce, s => grains.GetGrain<Contracts.Calibration.ICalibrationShard>(s).Checkpoint());
+                await Bounded.ForEachAsync(dirtyMonths.Drain(), shardsAtOnce, m => grains.GetGrain<Contracts.Voc.IVocCommentStore>(m).Checkpoint());
             }
             catch
             {
@@ -93,6 +114,39 @@ public sealed class Checkpointer(
         finally
         {
             _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Writes the accounts, 64 at a time; with <paramref name="spreadOver"/>, in chunks of
+    /// <see cref="PacingChunk"/> on a schedule that reaches the last one after about that long.
+    /// The schedule runs on real elapsed time: it shares the CPU, it is not business time.
+    /// </summary>
+    private static async Task WriteAccountsAsync(
+        IReadOnlyDictionary<string, DirtyMark> ids,
+        Func<KeyValuePair<string, DirtyMark>, Task> write,
+        TimeSpan? spreadOver,
+        CancellationToken cancellationToken)
+    {
+        if (spreadOver is not { } budget || ids.Count <= PacingChunk)
+        {
+            await Bounded.ForEachAsync(ids, 64, write);
+            return;
+        }
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        int done = 0;
+        foreach (var chunk in ids.Chunk(PacingChunk))
+        {
+            await Bounded.ForEachAsync(chunk, 64, write);
+            done += chunk.Length;
+            if (done < ids.Count)
+            {
+                var ahead = budget * ((double)done / ids.Count) - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+                if (ahead > TimeSpan.Zero)
+                {
+                    await Task.Delay(ahead, cancellationToken);
+                }
+            }
         }
     }
 

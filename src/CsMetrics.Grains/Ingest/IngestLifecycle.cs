@@ -136,7 +136,8 @@ public sealed class IngestLifecycle(
             {
                 try
                 {
-                    await checkpointer.CheckpointAsync(stop);
+                    // Spread over half the interval (at most 5 s): no burst of writes in front of live deltas.
+                    await checkpointer.CheckpointAsync(stop, Checkpointer.PacingFor(options.Value.Interval));
                     // Follow scorecard versions activated through another node.
                     await scorecards.SyncAsync(grains);
                 }

@@ -348,6 +348,40 @@ public sealed class RecoveryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_paced_checkpoint_spreads_its_writes_and_a_cancelled_one_leaves_every_account_dirty()
+    {
+        var now = _time.GetUtcNow();
+        await using var cluster = await Start();
+        var ingestor = Service<SignalIngestor>(cluster);
+        var signals = Enumerable.Range(0, 600).Select(i => Usage(NewAccount($"p{i}"), $"u{i}", now)).ToArray();
+        Assert.Equal(new IngestResult(600, 0), await ingestor.IngestAsync(signals));
+        var checkpointer = Service<Checkpointer>(cluster);
+        var dirty = Service<DirtyAccounts>(cluster);
+        var log = Service<IIngestLog>(cluster);
+        long before = await log.GetCheckpointAsync();
+        Assert.True(dirty.Count >= 600);
+
+        // Cancelled while it waits between chunks: nothing is lost, the accounts stay dirty.
+        using (var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200)))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => checkpointer.CheckpointAsync(cancel.Token, TimeSpan.FromSeconds(30)));
+        }
+        Assert.True(dirty.Count >= 600);
+        Assert.Equal(before, await log.GetCheckpointAsync());
+
+        // Paced over 1 s: chunks of 256 are due at 256/600 and 512/600 of it, so it cannot end
+        // before ~0.85 s; it writes every account and moves the checkpoint like an unpaced one.
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        long through = await checkpointer.CheckpointAsync(CancellationToken.None, TimeSpan.FromSeconds(1));
+        Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(0.8), $"took {watch.Elapsed}");
+        Assert.Equal(0, dirty.Count);
+        Assert.Equal(Service<AppliedWatermark>(cluster).Through, through);
+        Assert.Equal(through, await log.GetCheckpointAsync());
+        Assert.Equal(TimeSpan.FromSeconds(2.5), Checkpointer.PacingFor(TimeSpan.FromSeconds(5)));
+        Assert.Equal(TimeSpan.FromSeconds(5), Checkpointer.PacingFor(TimeSpan.FromHours(10)));
+    }
+
+    [Fact]
     public async Task A_checkpoint_never_passes_a_logged_entry_that_is_not_applied_yet()
     {
         string x = NewAccount("x");
