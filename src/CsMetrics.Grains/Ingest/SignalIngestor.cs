@@ -108,44 +108,8 @@ public sealed class SignalIngestor(
         return (entries, applied);
     }
 
-    private async Task<int> ApplyWindowUntilDoneAsync(ReplayWindow window)
-    {
-        for (int attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await ApplyWindowAsync(window);
-            }
-            catch (Exception ex) when (attempt < 5)
-            {
-                logger.LogWarning(ex, "Replaying log entries {First}–{Last} failed (attempt {Attempt}); retrying", window.Sequences[0], window.Sequences[^1], attempt);
-                await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt));
-            }
-            catch (Exception ex)
-            {
-                // As for a live entry: the caller hears of it, the window keeps being retried.
-                logger.LogError(ex, "Replaying log entries {First}–{Last} keeps failing; retrying in the background", window.Sequences[0], window.Sequences[^1]);
-                _ = Task.Run(async () =>
-                {
-                    for (int retry = 1; ; retry++)
-                    {
-                        await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 250 * retry)));
-                        try
-                        {
-                            await ApplyWindowAsync(window);
-                            logger.LogInformation("Log entries {First}–{Last} replayed after {Attempts} background attempts", window.Sequences[0], window.Sequences[^1], retry);
-                            return;
-                        }
-                        catch (Exception again)
-                        {
-                            logger.LogWarning(again, "Background replay of log entries {First}–{Last} failed (attempt {Attempt})", window.Sequences[0], window.Sequences[^1], retry);
-                        }
-                    }
-                });
-                throw;
-            }
-        }
-    }
+    private Task<int> ApplyWindowUntilDoneAsync(ReplayWindow window) =>
+        UntilDoneAsync(() => ApplyWindowAsync(window), $"log entries {window.Sequences[0]}–{window.Sequences[^1]} (replay)");
 
     /// <summary>
     /// Each account's signals of the window to its grain, <see cref="ReplayParallelism"/> accounts
@@ -247,50 +211,57 @@ public sealed class SignalIngestor(
         return batch.Total;
     }
 
-    private async Task<IngestResult> ApplyUntilDoneAsync(IReadOnlyList<Signal> signals, long seq)
+    private Task<IngestResult> ApplyUntilDoneAsync(IReadOnlyList<Signal> signals, long seq) =>
+        UntilDoneAsync(async () =>
+        {
+            var batch = await ApplyAsync(signals);
+            MarkDirty(batch, seq);
+            watermark.Complete(seq);
+            return batch.Total;
+        }, $"log entry {seq} ({signals.Count} signals; accounts {AccountsOf(signals)})");
+
+    /// <summary>
+    /// A logged entry has to reach its grains: a transient failure (a grain moving, a silo
+    /// leaving) is retried, ids make every retry idempotent. Still failing after five attempts:
+    /// the caller hears of it (a producer retries; ids make that safe too) while the apply goes
+    /// on in the background, so the watermark, and with it the checkpoint, moves on once it succeeds.
+    /// </summary>
+    private async Task<T> UntilDoneAsync<T>(Func<Task<T>> apply, string what)
     {
         for (int attempt = 1; ; attempt++)
         {
             try
             {
-                var batch = await ApplyAsync(signals);
-                MarkDirty(batch, seq);
-                watermark.Complete(seq);
-                return batch.Total;
+                return await apply();
             }
             catch (Exception ex) when (attempt < 5)
             {
-                // A logged entry has to reach its grains; a transient failure (a grain moving,
-                // a silo leaving) is retried. Ids make the retry idempotent.
-                logger.LogWarning(ex, "Applying log entry {Sequence} ({Signals} signals; accounts {Accounts}) failed (attempt {Attempt}); retrying", seq, signals.Count, AccountsOf(signals), attempt);
+                logger.LogWarning(ex, "Applying {What} failed (attempt {Attempt}); retrying", what, attempt);
                 await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt));
             }
             catch (Exception ex)
             {
-                // Still failing: answer the caller (it will retry; ids make that safe) but keep
-                // trying in the background, so the watermark, and with it the checkpoint, moves on.
-                logger.LogError(ex, "Applying log entry {Sequence} ({Signals} signals; accounts {Accounts}) keeps failing; retrying in the background", seq, signals.Count, AccountsOf(signals));
-                _ = Task.Run(() => RetryForeverAsync(signals, seq));
+                logger.LogError(ex, "Applying {What} keeps failing; retrying in the background", what);
+                _ = Task.Run(() => RetryForeverAsync(apply, what));
                 throw;
             }
         }
     }
 
-    private async Task RetryForeverAsync(IReadOnlyList<Signal> signals, long seq)
+    private async Task RetryForeverAsync<T>(Func<Task<T>> apply, string what)
     {
         for (int attempt = 1; ; attempt++)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 250 * attempt)));
             try
             {
-                MarkDirty(await ApplyAsync(signals), seq);
-                watermark.Complete(seq);
-                logger.LogInformation("Log entry {Sequence} applied after {Attempts} background attempts", seq, attempt);
+                await apply();
+                logger.LogInformation("{What} applied after {Attempts} background attempts", what, attempt);
                 return;
             }
             catch (Exception ex)
             {
-                logger.LogWarning(ex, "Background apply of log entry {Sequence} (accounts {Accounts}) failed (attempt {Attempt})", seq, AccountsOf(signals), attempt);
+                logger.LogWarning(ex, "Background apply of {What} failed (attempt {Attempt})", what, attempt);
             }
         }
     }
