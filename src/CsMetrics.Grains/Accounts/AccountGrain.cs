@@ -178,26 +178,21 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
                 listing = null;
             }
         }
-        if (!publishMetrics)
-        {
-            // A replay: the metrics rebuild that follows it republishes these facts. A publish
-            // already waiting (live signals before) keeps its baseline and carries them too.
-            if (!_publishScheduled)
-            {
-                _sentFacts = null;
-            }
-        }
-        else if (accepted > 0 && (_publishWindow > TimeSpan.Zero || _lastFactCount > CoalesceFactsAbove))
+        // A replay publishes nothing: the metrics rebuild that follows it republishes these
+        // facts (a publish already waiting, from live signals before, keeps its baseline and
+        // carries them too).
+        bool publish = accepted > 0 && publishMetrics;
+        if (publish && (_publishWindow > TimeSpan.Zero || _lastFactCount > CoalesceFactsAbove))
         {
             SchedulePublish();
         }
-        else if (accepted > 0)
+        else if (publish)
         {
             await PublishMetricFacts();
         }
         else if (!_publishScheduled)
         {
-            _sentFacts = null; // nothing changed: nothing to publish, nothing to keep
+            _sentFacts = null; // nothing to publish, nothing to keep
         }
         return new ApplyResult(accepted, duplicates, _activation, listing);
     }
