@@ -262,7 +262,7 @@ public sealed class WatchlistGrain(TimeProvider time, ILogger<WatchlistGrain> lo
         else
         {
             var visible = Visible();
-            changes = Diff([.. _published.Values], visible);
+            changes = Diff(_published, visible);
             Publish(visible);
         }
         _touched.Clear();
@@ -280,15 +280,13 @@ public sealed class WatchlistGrain(TimeProvider time, ILogger<WatchlistGrain> lo
         _publishedSorted = visible;
     }
 
-    /// <summary>Removes for rows that left the visible list, upserts for rows that are new or look different.</summary>
-    public static List<WatchlistChange> Diff(WatchlistEntry[] before, WatchlistEntry[] after)
+    /// <summary>
+    /// Removes for rows that left the visible list, upserts for rows that are new or look
+    /// different. Consumes <paramref name="old"/> (what was published, replaced right after).
+    /// </summary>
+    private static List<WatchlistChange> Diff(Dictionary<string, WatchlistEntry> old, WatchlistEntry[] after)
     {
         var changes = new List<WatchlistChange>();
-        var old = new Dictionary<string, WatchlistEntry>(before.Length, StringComparer.Ordinal);
-        foreach (var e in before)
-        {
-            old[e.AccountId] = e;
-        }
         foreach (var e in after)
         {
             if (!old.Remove(e.AccountId, out var previous) || !previous.LooksSame(e))
