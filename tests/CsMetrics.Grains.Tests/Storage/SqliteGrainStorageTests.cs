@@ -484,13 +484,16 @@ public sealed class SqliteGrainStorageTests : IDisposable
         Assert.True((await ReadAsync(storage, "b")).RecordExists);
     }
 
-    private void AddTrigger(string raise)
+    private void AddTrigger(string raise) => ExecuteOnFile(
+        $"CREATE TRIGGER poison BEFORE INSERT ON grain_state WHEN NEW.grain_id LIKE '%poison%' BEGIN SELECT RAISE({raise}, 'poisoned'); END");
+
+    /// <summary>Runs SQL on the database file through a connection of its own (as another process would).</summary>
+    private void ExecuteOnFile(string sql)
     {
         using var db = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
         db.Open();
         using var command = db.CreateCommand();
-        command.CommandText =
-            $"CREATE TRIGGER poison BEFORE INSERT ON grain_state WHEN NEW.grain_id LIKE '%poison%' BEGIN SELECT RAISE({raise}, 'poisoned'); END";
+        command.CommandText = sql;
         command.ExecuteNonQuery();
     }
 
@@ -525,13 +528,7 @@ public sealed class SqliteGrainStorageTests : IDisposable
         var aStored = a.ETag;
         // An insert trigger whose body cannot compile: every insert fails with SQLITE_ERROR, which SQLite does not
         // confine to the statement nor roll back itself, so the group's earlier update must be rolled back by us.
-        using (var db = new SqliteConnection($"Data Source={DatabasePath};Pooling=False"))
-        {
-            db.Open();
-            using var command = db.CreateCommand();
-            command.CommandText = "CREATE TRIGGER broken BEFORE INSERT ON grain_state BEGIN INSERT INTO missing_table VALUES(1); END";
-            command.ExecuteNonQuery();
-        }
+        ExecuteOnFile("CREATE TRIGGER broken BEFORE INSERT ON grain_state BEGIN INSERT INTO missing_table VALUES(1); END");
         long before = storage.Writer.Transactions;
 
         a.State!.Score = 2;
