@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using CsMetrics.Scoring.Metrics;
 using CsMetrics.Scoring.Signals;
 
 namespace CsMetrics.Benchmarks.Infrastructure;
@@ -90,6 +91,52 @@ public sealed class SignalWorkload(int accounts, int seed, DateTimeOffset now)
             Id = id, AccountId = accountId, Type = SignalType.Revenue, Timestamp = at,
             Mrr = 100 * (1 + random.Next(100)),
         };
+    }
+
+    /// <summary>
+    /// The history of an account that has been live for <paramref name="days"/> days before
+    /// <paramref name="end"/>, with every capped part of its state at its cap: each of the mix's 40
+    /// users active every day, <see cref="SignalLimits.MaxRevenuePoints"/> MRR points and
+    /// <see cref="AccountHistory.MaxAnswersPerRespondent"/> NPS answers for each of the 40 respondents.
+    /// Chronological; ids start with <paramref name="idPrefix"/>. What an account looks like after
+    /// months of the mix, without months of generated signals.
+    /// </summary>
+    public IEnumerable<Signal> CappedHistory(int account, DateTimeOffset end, int days, string idPrefix)
+    {
+        const int Users = 40;
+        var random = new Random(HashCode.Combine(seed, account, days));
+        string accountId = AccountId(account);
+        int revenuePerDay = (SignalLimits.MaxRevenuePoints + days - 1) / days;
+        int npsPerDay = (Users * AccountHistory.MaxAnswersPerRespondent + days - 1) / days;
+        int n = 0;
+        for (int d = 0; d < days; d++)
+        {
+            var dayStart = end.AddDays(d - days);
+            for (int u = 0; u < Users; u++)
+            {
+                yield return new Signal
+                {
+                    Id = $"{idPrefix}-{n++}", AccountId = accountId, Type = SignalType.Usage, Timestamp = dayStart.AddMinutes(u),
+                    UserId = $"u{u}", Feature = Features[(u + d) % Features.Length], Count = 1,
+                };
+            }
+            for (int r = 0; r < revenuePerDay; r++)
+            {
+                yield return new Signal
+                {
+                    Id = $"{idPrefix}-{n++}", AccountId = accountId, Type = SignalType.Revenue, Timestamp = dayStart.AddHours(1).AddMinutes(r),
+                    Mrr = 100 * (1 + random.Next(100)),
+                };
+            }
+            for (int a = 0; a < npsPerDay; a++)
+            {
+                yield return new Signal
+                {
+                    Id = $"{idPrefix}-{n++}", AccountId = accountId, Type = SignalType.Survey, Timestamp = dayStart.AddHours(2).AddMinutes(a),
+                    SurveyKind = SurveyKind.Nps, SurveyScore = random.Next(11), RespondentId = $"u{(d * npsPerDay + a) % Users}",
+                };
+            }
+        }
     }
 
     /// <summary>The v1 ingest body (docs/signals.md) for each consecutive <paramref name="batchSize"/> signals.</summary>

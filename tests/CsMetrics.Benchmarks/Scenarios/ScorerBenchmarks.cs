@@ -21,6 +21,8 @@ public class ScorerBenchmarks
     private const int Days = 64;
     /// <summary>Days applied in the setup: more than the dedup window, so every measured day is steady state.</summary>
     private const int WarmDays = 10;
+    /// <summary>Days of capped history before the first generated day: more than the 120-day window.</summary>
+    private const int HistoryDays = 130;
 
     private readonly Scorecard _card = ScorecardParser.Parse(File.ReadAllText(InProcessSilo.DefaultScorecardPath));
     private readonly ComponentScore[] _scratch = new ComponentScore[5];
@@ -41,6 +43,17 @@ public class ScorerBenchmarks
             _days[d] = workload.Generate(SignalsPerDay, $"d{d}", stream: d);
             // The account lookup is the grain directory's job, not the scorer's: resolved here.
             _owners[d] = _days[d].Select(s => _accounts.TryGetValue(s.AccountId, out var a) ? a : _accounts[s.AccountId] = new AccountAggregates()).ToArray();
+        }
+        // Months of history first, so the capped parts of every account's state (MRR timeline,
+        // NPS answers, the 120-day window) are at their caps as in a long-running account.
+        var history = new SignalWorkload(Accounts, BenchContext.Seed, _start);
+        foreach (var (id, account) in _accounts)
+        {
+            int index = int.Parse(id.AsSpan("acc-".Length));
+            foreach (var signal in history.CappedHistory(index, _start, HistoryDays, "h"))
+            {
+                account.Apply(signal, signal.Timestamp.AddMinutes(5));
+            }
         }
         while (_day < WarmDays)
         {
