@@ -135,19 +135,29 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         // Counted per type and reported once per batch: a tagged counter update per signal
         // costs a lookup in every listening meter.
         Span<int> byType = stackalloc int[SignalTypeCount];
-        foreach (var signal in batch.Signals)
+        // Only the last RecentSignalsKept accepted signals can survive in the recent list: their
+        // positions go round this ring, and only they are summarised after the loop (a replay
+        // call carries up to thousands of one account's signals).
+        Span<int> lastAccepted = stackalloc int[RecentSignalsKept];
+        var signals = batch.Signals;
+        for (int i = 0; i < signals.Length; i++)
         {
+            var signal = signals[i];
             if (!_aggregates.Apply(signal, now))
             {
                 duplicates++;
                 continue;
             }
+            lastAccepted[accepted % RecentSignalsKept] = i;
             accepted++;
             byType[(int)signal.Type]++;
             Rescore(card, signal, null, now);
-            RememberSignal(signal, now);
             revenueChanged |= signal.Type == SignalType.Revenue;
             KeepComment(signal);
+        }
+        for (int k = Math.Max(0, accepted - RecentSignalsKept); k < accepted; k++)
+        {
+            RememberSignal(signals[lastAccepted[k % RecentSignalsKept]], now);
         }
         if (revenueChanged)
         {

@@ -328,4 +328,27 @@ public sealed class AccountGrainTests(ClusterFixture fixture)
         Assert.Equal(new ComponentView("engagement", 0, 30, true), view.Component("engagement"));
         Assert.Equal(1, view.SignalCounts.Usage);
     }
+
+    [Fact]
+    public async Task Recent_signals_are_the_last_twenty_accepted_newest_first_across_batches()
+    {
+        string id = NewAccount();
+        var now = fixture.Time.GetUtcNow();
+        var grain = fixture.Account(id);
+        var first = Enumerable.Range(0, 30).Select(n => Usage(id, $"a{n}", now.AddMinutes(n - 60), "alice", "reports.export")).ToList();
+        // Re-sends in the part that would be remembered: they are duplicates, not recent signals.
+        first.Insert(25, Usage(id, "a24", now.AddMinutes(-36), "alice", "reports.export"));
+        first.Add(Usage(id, "a29", now.AddMinutes(-31), "alice", "reports.export"));
+
+        var result = await grain.Apply(Batch([.. first]));
+        Assert.Equal((30, 2), ApplyCounts.Of(result));
+        var view = (await grain.GetView())!;
+        Assert.Equal(Enumerable.Range(10, 20).Reverse().Select(n => $"a{n}"), view.RecentSignals.Select(s => s.Id));
+
+        // A small batch pushes out as many of the oldest.
+        await grain.Apply(Batch(Usage(id, "b0", now, "bob", "dashboards.view"), Usage(id, "a10", now, "alice", "reports.export"), Usage(id, "b1", now, "bob", "dashboards.view")));
+        view = (await grain.GetView())!;
+        Assert.Equal(new[] { "b1", "b0" }.Concat(Enumerable.Range(12, 18).Reverse().Select(n => $"a{n}")), view.RecentSignals.Select(s => s.Id));
+        Assert.All(view.RecentSignals, s => Assert.Equal(now, s.AppliedAt));
+    }
 }
