@@ -143,9 +143,10 @@ public static class DefaultScorecard
 public static class Poll
 {
     /// <summary>
-    /// Re-reads until <paramref name="done"/> holds or 10 s (real time) pass, then returns the last
-    /// value for the caller to assert on. For one-way messages (index reports) only: the fake clock
-    /// is never moved by waiting.
+    /// Re-reads until <paramref name="done"/> holds and returns that value; fails the test when it
+    /// still does not hold after 10 s (real time). Returning the last value instead let a test whose
+    /// caller forgot to assert pass with the feature broken. For one-way messages (index reports)
+    /// only: the fake clock is never moved by waiting.
     /// </summary>
     public static async Task<T> Until<T>(Func<Task<T>> read, Func<T, bool> done)
     {
@@ -153,11 +154,22 @@ public static class Poll
         while (true)
         {
             var value = await read();
-            if (done(value) || watch.Elapsed > TimeSpan.FromSeconds(10))
+            if (done(value))
             {
                 return value;
+            }
+            if (watch.Elapsed > TimeSpan.FromSeconds(10))
+            {
+                throw new Xunit.Sdk.XunitException($"Still not as expected after 10 s; last read: {Describe(value)}");
             }
             await Task.Delay(20);
         }
     }
+
+    private static string Describe<T>(T value) => value switch
+    {
+        null => "null",
+        System.Collections.IEnumerable items and not string => $"[{string.Join(", ", items.Cast<object?>().Take(20))}]",
+        _ => value.ToString() ?? "",
+    };
 }

@@ -30,16 +30,23 @@ public static class TimeApi
 {
     public static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
 
-    /// <summary>Re-reads until <paramref name="done"/> holds or 20 s pass; returns the last value for the caller to assert on.</summary>
+    /// <summary>
+    /// Re-reads until <paramref name="done"/> holds and returns that value; fails the test when it
+    /// still does not hold after 20 s (several callers wait without asserting afterwards).
+    /// </summary>
     public static async Task<T> Until<T>(Func<Task<T>> read, Func<T, bool> done)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
             var value = await read();
-            if (done(value) || watch.Elapsed > TimeSpan.FromSeconds(20))
+            if (done(value))
             {
                 return value;
+            }
+            if (watch.Elapsed > TimeSpan.FromSeconds(20))
+            {
+                throw new Xunit.Sdk.XunitException($"Still not as expected after 20 s; last read: {value}");
             }
             await Task.Delay(50);
         }
