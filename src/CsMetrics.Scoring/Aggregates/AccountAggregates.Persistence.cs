@@ -68,11 +68,11 @@ public sealed partial class AccountAggregates
 
         var seenDays = Seen.Days().ToList();
         w.Write(seenDays.Count);
-        foreach (var (day, set) in seenDays)
+        foreach (var (day, ids) in seenDays)
         {
             w.Write(day);
-            w.Write(set.Count);
-            foreach (var h in set)
+            w.Write(ids.Length);
+            foreach (var h in ids)
             {
                 w.Write(h);
             }
@@ -164,12 +164,12 @@ public sealed partial class AccountAggregates
         {
             int day = r.ReadInt32();
             int n = r.ReadInt32();
-            var set = new HashSet<ulong>(n);
+            var ids = new ulong[n];
             for (int k = 0; k < n; k++)
             {
-                set.Add(r.ReadUInt64());
+                ids[k] = r.ReadUInt64();
             }
-            a.Seen.Load(day, set);
+            a.Seen.Load(day, ids);
         }
 
         BinaryMaps.Read(r, a.UserLastSeenDay);

@@ -65,3 +65,133 @@ public class SeenIdsTests
         Assert.Equal(100_000, s.Count);
     }
 }
+
+/// <summary>
+/// The dedup memory against a plain model of its contract (id → arrival day, everything at or
+/// before newest − 8 forgotten), over random arrivals with duplicates, clock steps back, quiet
+/// weeks and persistence round trips. The table's deletion (backward shift with wrap-around) and
+/// resizing are where a bug would hide; the model has neither.
+/// </summary>
+public class SeenIdsModelTests
+{
+    private sealed class Model
+    {
+        private readonly Dictionary<ulong, int> _days = [];
+        private int _newest;
+
+        public int Count => _days.Count;
+
+        public bool Contains(ulong id) => _days.ContainsKey(id);
+
+        public bool TryAdd(ulong id, int day)
+        {
+            if (day > _newest)
+            {
+                _newest = day;
+                foreach (var old in _days.Where(kv => kv.Value <= _newest - 8).Select(kv => kv.Key).ToList())
+                {
+                    _days.Remove(old);
+                }
+            }
+            if (_days.ContainsKey(id))
+            {
+                return false;
+            }
+            if (day > _newest - 8)
+            {
+                _days[id] = day;
+            }
+            return true;
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void Agrees_with_the_model_over_random_arrivals(int seed)
+    {
+        var random = new Random(seed);
+        var seen = new SeenIds();
+        var model = new Model();
+        int day = 739_320;
+        for (int step = 0; step < 60_000; step++)
+        {
+            int roll = random.Next(1000);
+            if (roll < 3)
+            {
+                day += random.Next(1, 4);                 // the next day(s)
+            }
+            else if (roll < 4)
+            {
+                day += random.Next(8, 20);                // a quiet week or more: everything expires
+            }
+            if (step % 7_000 == 6_999)
+            {
+                seen = RoundTrip(seen);
+            }
+            // Mostly today; sometimes an older arrival (inside or outside the window).
+            int arrival = random.Next(20) == 0 ? day - random.Next(0, 12) : day;
+            // A small id pool per day range makes re-sends common; some ids recur across weeks.
+            ulong id = (ulong)random.Next(0, 3_000) + (random.Next(4) == 0 ? 0UL : (ulong)(day / 3) * 10_000UL);
+            Assert.Equal(model.TryAdd(id, arrival), seen.TryAdd(id, arrival));
+            if (step % 97 == 0)
+            {
+                Assert.Equal(model.Count, seen.Count);
+                ulong probe = (ulong)random.Next(0, 3_000) + (ulong)(day / 3) * 10_000UL;
+                Assert.Equal(model.Contains(probe), seen.Contains(probe));
+            }
+        }
+        Assert.Equal(model.Count, seen.Count);
+    }
+
+    [Fact]
+    public void A_persisted_memory_keeps_each_id_under_its_day()
+    {
+        var seen = new SeenIds();
+        for (int d = 0; d < 8; d++)
+        {
+            for (int i = 0; i < 50; i++)
+            {
+                Assert.True(seen.TryAdd($"d{d}-{i}", 100 + d));
+            }
+        }
+        var loaded = RoundTrip(seen);
+        Assert.Equal(400, loaded.Count);
+        Assert.False(loaded.TryAdd("d3-7", 107));
+        // Day 100's ids leave with the next day, the rest stay.
+        Assert.True(loaded.TryAdd("new", 108));
+        Assert.Equal(351, loaded.Count);
+        Assert.True(loaded.TryAdd("d0-1", 108));
+        Assert.False(loaded.TryAdd("d1-1", 108));
+    }
+
+    [Fact]
+    public void A_quiet_account_gives_its_table_back()
+    {
+        var seen = new SeenIds();
+        for (ulong i = 0; i < 5_000; i++)
+        {
+            seen.TryAdd(i, 10);
+        }
+        Assert.True(seen.Capacity >= 5_000);
+        seen.TryAdd(99_999UL, 12);
+        seen.TryAdd(99_998UL, 19);                          // day 10 leaves the window
+        Assert.Equal(2, seen.Count);
+        Assert.True(seen.Capacity < 64, $"capacity {seen.Capacity}");
+        seen.TryAdd(99_997UL, 40);                          // everything leaves
+        Assert.Equal(1, seen.Count);
+    }
+
+    private static SeenIds RoundTrip(SeenIds seen)
+    {
+        var copy = new SeenIds();
+        foreach (var (day, ids) in seen.Days())
+        {
+            copy.Load(day, ids);
+        }
+        Assert.Equal(seen.Count, copy.Count);
+        return copy;
+    }
+}
