@@ -1,6 +1,12 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace CsMetrics.Scoring.Aggregates;
 
 /// <summary>One day of an account's incremental aggregates.</summary>
+/// <remarks>Sequential: the eight counters after <see cref="Day"/> are summed as one vector (<see cref="DailyWindow.SumRange"/>).</remarks>
+[StructLayout(LayoutKind.Sequential)]
 internal struct DayBucket
 {
     public int Day;
@@ -15,7 +21,8 @@ internal struct DayBucket
     public int CesSum;
 }
 
-/// <summary>Every field of <see cref="DayBucket"/> summed over a range of days.</summary>
+/// <summary>Every field of <see cref="DayBucket"/> summed over a range of days (same order, as longs).</summary>
+[StructLayout(LayoutKind.Sequential)]
 internal struct DayTotals
 {
     public long UsageEvents;
@@ -52,6 +59,30 @@ internal sealed class DailyWindow
     private DayBucket[] _buckets = [];
     private int _count;
 
+    /// <summary>
+    /// Bumped whenever a bucket may change (every <see cref="Slot"/> call hands out a writable
+    /// ref), so a remembered sum is only reused while nothing was written.
+    /// </summary>
+    private int _version;
+
+    /// <summary>
+    /// The last range summed on this thread, with the window and version it was summed from. One
+    /// rescore asks for the same range several times (the default scorecard sums its 90-day
+    /// window for reopen rate, CSAT and CES), and nothing writes in between. Thread-static rather
+    /// than a field: a million resident accounts would each carry the memo.
+    /// </summary>
+    [ThreadStatic]
+    private static SumMemo? t_memo;
+
+    private sealed class SumMemo
+    {
+        public DailyWindow? Window;
+        public int Version;
+        public int From;
+        public int To;
+        public DayTotals Totals;
+    }
+
     public static int DayOf(DateTimeOffset t) => (int)(t.UtcTicks / TimeSpan.TicksPerDay);
 
     public static int DayOf(long utcTicks) => (int)(utcTicks / TimeSpan.TicksPerDay);
@@ -64,6 +95,7 @@ internal sealed class DailyWindow
     /// </summary>
     public ref DayBucket Slot(int day, int newestDay, out bool inRange)
     {
+        _version++;
         inRange = day > newestDay - Days;
         if (!inRange)
         {
@@ -117,25 +149,68 @@ internal sealed class DailyWindow
     /// </summary>
     public DayTotals Sum(int fromDay, int toDay)
     {
-        var t = default(DayTotals);
         int from = Math.Max(fromDay, toDay - Days + 1);
         if (from > toDay)
         {
-            return t;
+            return default;
+        }
+        var memo = t_memo ??= new SumMemo();
+        if (ReferenceEquals(memo.Window, this) && memo.Version == _version && memo.From == from && memo.To == toDay)
+        {
+            return memo.Totals;
         }
         int i = IndexOf(from);
         if (i < 0)
         {
             i = ~i;
         }
-        var buckets = _buckets;
-        for (; i < _count; i++)
+        int end = i;
+        while (end < _count && _buckets[end].Day <= toDay)
         {
-            ref readonly DayBucket b = ref buckets[i];
-            if (b.Day > toDay)
+            end++;
+        }
+        var t = SumRange(_buckets.AsSpan(i, end - i));
+        memo.Window = this;
+        memo.Version = _version;
+        memo.From = from;
+        memo.To = toDay;
+        memo.Totals = t;
+        return t;
+    }
+
+    /// <summary>
+    /// Field-wise sum of the buckets. A bucket's eight counters lie side by side after its day, so
+    /// one 256-bit load takes all eight, widened to longs: 4 vector adds a bucket instead of 8
+    /// scalar loads and adds (a capped account's 90-day sums were 13 % of a signal's scoring).
+    /// </summary>
+    internal static DayTotals SumRange(ReadOnlySpan<DayBucket> buckets)
+    {
+        var t = default(DayTotals);
+        if (Vector256.IsHardwareAccelerated && buckets.Length > 0)
+        {
+            var lower = Vector256<long>.Zero;
+            var upper = Vector256<long>.Zero;
+            foreach (ref readonly DayBucket b in buckets)
             {
-                break;
+                var counters = Vector256.LoadUnsafe(ref Unsafe.AsRef(in b.UsageEvents));
+                var (lo, hi) = Vector256.Widen(counters);
+                lower += lo;
+                upper += hi;
             }
+            // DayTotals holds the same eight counters in the same order, as longs.
+            Unsafe.As<DayTotals, Vector256<long>>(ref t) = lower;
+            Unsafe.Add(ref Unsafe.As<DayTotals, Vector256<long>>(ref t), 1) = upper;
+            return t;
+        }
+        return SumRangeScalar(buckets);
+    }
+
+    /// <summary>The same sum one field at a time (machines without 256-bit vectors; tests compare the two).</summary>
+    internal static DayTotals SumRangeScalar(ReadOnlySpan<DayBucket> buckets)
+    {
+        var t = default(DayTotals);
+        foreach (ref readonly DayBucket b in buckets)
+        {
             t.UsageEvents += b.UsageEvents;
             t.UsersLastSeen += b.UsersLastSeen;
             t.TicketsSolved += b.TicketsSolved;

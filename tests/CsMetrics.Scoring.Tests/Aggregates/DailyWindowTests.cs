@@ -83,4 +83,56 @@ public class DailyWindowTests
         long answers = a.Window.Sum(Today - 119, Today).CsatAnswers;
         Assert.Equal(DailyWindow.Days, answers);
     }
+    [Fact]
+    public void The_vector_sum_equals_the_field_by_field_sum_past_the_int_range()
+    {
+        Assert.Equal(36, System.Runtime.CompilerServices.Unsafe.SizeOf<DayBucket>());
+        Assert.Equal(64, System.Runtime.CompilerServices.Unsafe.SizeOf<DayTotals>());
+        var random = new Random(7);
+        for (int n = 0; n <= 120; n += 7)
+        {
+            var buckets = new DayBucket[n];
+            for (int i = 0; i < n; i++)
+            {
+                buckets[i] = new DayBucket
+                {
+                    Day = Today - n + i,
+                    UsageEvents = i % 5 == 0 ? int.MaxValue : random.Next(),
+                    UsersLastSeen = random.Next(1_000),
+                    TicketsSolved = random.Next(50),
+                    TicketsReopened = random.Next(10),
+                    CsatAnswers = random.Next(100),
+                    CsatPositive = random.Next(60),
+                    CesAnswers = random.Next(30),
+                    CesSum = int.MaxValue - random.Next(5),
+                };
+            }
+            var vector = DailyWindow.SumRange(buckets);
+            var scalar = DailyWindow.SumRangeScalar(buckets);
+            Assert.Equal(scalar, vector);
+            Assert.Equal(buckets.Sum(b => (long)b.UsageEvents), vector.UsageEvents);
+            Assert.Equal(buckets.Sum(b => (long)b.UsersLastSeen), vector.UsersLastSeen);
+            Assert.Equal(buckets.Sum(b => (long)b.TicketsReopened), vector.TicketsReopened);
+            Assert.Equal(buckets.Sum(b => (long)b.CesSum), vector.CesSum);
+        }
+    }
+
+    [Fact]
+    public void A_repeated_sum_sees_every_write_in_between_and_never_another_windows_sum()
+    {
+        var a = new DailyWindow();
+        var b = new DailyWindow();
+        a.Slot(Today, Today, out _).CsatAnswers = 3;
+        b.Slot(Today, Today, out _).CsatAnswers = 5;
+        Assert.Equal(3, a.Sum(Today - 89, Today + 1).CsatAnswers);
+        Assert.Equal(3, a.Sum(Today - 89, Today + 1).CsatAnswers);
+        Assert.Equal(5, b.Sum(Today - 89, Today + 1).CsatAnswers);
+
+        a.Slot(Today, Today, out _).CsatAnswers++;                 // the same day again
+        Assert.Equal(4, a.Sum(Today - 89, Today + 1).CsatAnswers);
+        a.Slot(Today - 30, Today, out _).CsatAnswers = 10;          // an older day claimed
+        Assert.Equal(14, a.Sum(Today - 89, Today + 1).CsatAnswers);
+        Assert.Equal(4, a.Sum(Today - 29, Today + 1).CsatAnswers);  // another range
+        Assert.Equal(5, b.Sum(Today - 89, Today + 1).CsatAnswers);
+    }
 }
