@@ -96,6 +96,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
             // Memory: the live aggregates are the truth from here on; WriteAsync serializes them anew.
             _state.State.Aggregates = null;
         }
+        _state.State.ShareTexts();
         return Task.CompletedTask;
     }
 
@@ -254,7 +255,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         {
             recent.RemoveAt(0);
         }
-        recent.Add(new SignalSummary(signal.Id, SignalNames.Of(signal.Type), signal.Timestamp, now, ChangeReason.DescribeSignal(signal)));
+        recent.Add(new SignalSummary(signal.Id, SignalNames.Of(signal.Type), signal.Timestamp, now, SharedText.Of(ChangeReason.DescribeSignal(signal))));
     }
 
     /// <summary>Re-evaluates the score; records an explanation when anything visible moved. True if score or band changed.</summary>
@@ -285,13 +286,18 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
             return false;
         }
 
+        // A rescore usually moves one component: the others' views and before/after pairs equal
+        // the previous ones, and reuse those instances (they are immutable; the serializer keeps
+        // the sharing within a checkpoint). Memory: five component pairs per recorded change.
         var components = new ComponentView[count];
         for (int i = 0; i < count; i++)
         {
             ref readonly ComponentScore c = ref _scratch[i];
-            components[i] = new ComponentView(card.Components[i].Name, c.Included ? c.Score : null, c.Weight, c.Included);
+            var view = new ComponentView(card.Components[i].Name, c.Included ? c.Score : null, c.Weight, c.Included);
+            components[i] = i < previous.Length && previous[i] == view ? previous[i] : view;
         }
 
+        var lastChanges = state.RecentChanges.Length > 0 ? state.RecentChanges[0].Components : [];
         var changes = new ComponentChange[components.Length];
         string? biggest = null;
         double biggestDelta = -1;
@@ -299,7 +305,8 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         for (int i = 0; i < components.Length; i++)
         {
             double? before = FindComponent(previous, components[i].Name);
-            changes[i] = new ComponentChange(components[i].Name, before, components[i].Score);
+            var pair = new ComponentChange(components[i].Name, before, components[i].Score);
+            changes[i] = i < lastChanges.Length && lastChanges[i] == pair ? lastChanges[i] : pair;
             double delta = Math.Abs((components[i].Score ?? 0) - (before ?? 0));
             if (before != components[i].Score && delta > biggestDelta)
             {
@@ -323,7 +330,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
             bandAfter,
             changes,
             now,
-            ChangeReason.Describe(cause, biggest, biggestBefore, biggestAfter, causeText));
+            SharedText.Of(ChangeReason.Describe(cause, biggest, biggestBefore, biggestAfter, causeText)));
 
         var recent = state.RecentChanges;
         int keep = Math.Min(recent.Length, RecentChangesKept - 1);

@@ -44,6 +44,32 @@ public sealed class AccountGrainState
     /// <summary>The churn times last reported to the calibration shard.</summary>
     [Id(42)] public DateTimeOffset[] ReportedChurns { get; set; } = [];
     [Id(43)] public long ChurnReportRevision { get; set; }
+
+    /// <summary>
+    /// Texts restored from a checkpoint are this account's own copies; the live account shares
+    /// them with every other account that holds the same (<see cref="SharedText"/>).
+    /// </summary>
+    internal void ShareTexts()
+    {
+        for (int i = 0; i < RecentSignals.Count; i++)
+        {
+            var signal = RecentSignals[i];
+            string summary = SharedText.Of(signal.Summary);
+            if (!ReferenceEquals(summary, signal.Summary))
+            {
+                RecentSignals[i] = signal with { Summary = summary };
+            }
+        }
+        for (int i = 0; i < RecentChanges.Length; i++)
+        {
+            var change = RecentChanges[i];
+            string reason = SharedText.Of(change.Reason);
+            if (!ReferenceEquals(reason, change.Reason))
+            {
+                RecentChanges[i] = change with { Reason = reason };
+            }
+        }
+    }
 }
 
 /// <summary>The last score of a day on which it changed, with its band and scorecard version.</summary>

@@ -1,0 +1,96 @@
+using CsMetrics.Contracts.Accounts;
+using CsMetrics.Grains.Accounts;
+using CsMetrics.Grains.Tests.Cluster;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
+
+namespace CsMetrics.Grains.Tests.Accounts;
+
+/// <remarks>
+/// In the cluster collection with the tests below: the pool is process-wide, and the test that
+/// fills it must not start it over between another test's two lookups.
+/// </remarks>
+[Collection(ClusterCollection.Name)]
+public sealed class SharedTextTests
+{
+    [Fact]
+    public void Equal_texts_come_back_as_one_instance()
+    {
+        string a = SharedText.Of(new string("usage of reports.export".AsSpan()));
+        string b = SharedText.Of(new string("usage of reports.export".AsSpan()));
+        Assert.Equal("usage of reports.export", a);
+        Assert.Same(a, b);
+        Assert.Null(SharedText.OfNullable(null));
+    }
+
+    [Fact]
+    public void Long_texts_are_kept_as_they_are()
+    {
+        string text = new('x', SharedText.MaxLength + 1);
+        Assert.Same(text, SharedText.Of(text));
+        Assert.NotSame(SharedText.Of(new string(text.AsSpan())), SharedText.Of(new string(text.AsSpan())));
+    }
+
+    [Fact]
+    public void The_pool_starts_over_when_full_and_texts_stay_correct()
+    {
+        // Texts that never repeat (ids in them) fill the pool; it starts over instead of growing.
+        string prefix = "ticket " + Guid.NewGuid().ToString("N") + " ";
+        for (int i = 0; i < SharedText.MaxEntries * 2 + 10; i++)
+        {
+            Assert.Equal(prefix + i, SharedText.Of(prefix + i));
+        }
+        string fresh = SharedText.Of(new string("NPS answer 9".AsSpan()));
+        Assert.Same(fresh, SharedText.Of(new string("NPS answer 9".AsSpan())));
+    }
+}
+
+/// <summary>
+/// An account's recorded changes share the component pairs that did not move (and its views the
+/// components that did not); a checkpoint must keep that sharing or a restored account would
+/// hold every copy again.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class SharedStateSerializationTests(ClusterFixture fixture)
+{
+    [Fact]
+    public void A_checkpointed_state_keeps_shared_component_pairs_shared()
+    {
+        var steady = new ComponentChange("support", 80, 80);
+        var at = new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
+        var state = new AccountGrainState
+        {
+            RecentChanges =
+            [
+                new ScoreChange("s2", "usage", 60, 62, "yellow", "yellow", [new ComponentChange("engagement", 50, 55), steady], at, "usage of api.call"),
+                new ScoreChange("s1", "usage", 58, 60, "yellow", "yellow", [new ComponentChange("engagement", 45, 50), steady], at, "usage of api.call"),
+            ],
+        };
+        var serializer = fixture.Silo(0).GetRequiredService<IGrainStorageSerializer>();
+        var restored = serializer.Deserialize<AccountGrainState>(serializer.Serialize(state))!;
+
+        Assert.Equal(state.RecentChanges[0].Reason, restored.RecentChanges[0].Reason);
+        Assert.Equal(steady, restored.RecentChanges[0].Components[1]);
+        Assert.Same(restored.RecentChanges[0].Components[1], restored.RecentChanges[1].Components[1]);
+        Assert.NotSame(restored.RecentChanges[0].Components[0], restored.RecentChanges[1].Components[0]);
+    }
+
+    [Fact]
+    public void A_restored_state_shares_its_texts_again()
+    {
+        var at = new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
+        var state = new AccountGrainState
+        {
+            RecentChanges = [new ScoreChange("s1", "usage", 58, 60, "yellow", "yellow", [], at, "usage of audit.view: engagement 45 → 50")],
+            RecentSignals = [new SignalSummary("s1", "usage", at, at, "usage of audit.view")],
+        };
+        var serializer = fixture.Silo(0).GetRequiredService<IGrainStorageSerializer>();
+        var restored = serializer.Deserialize<AccountGrainState>(serializer.Serialize(state))!;
+        restored.ShareTexts();
+
+        Assert.Same(SharedText.Of("usage of audit.view"), restored.RecentSignals[0].Summary);
+        Assert.Same(SharedText.Of("usage of audit.view: engagement 45 → 50"), restored.RecentChanges[0].Reason);
+        Assert.Equal(state.RecentSignals[0], restored.RecentSignals[0]);
+        Assert.Equal("s1", restored.RecentChanges[0].SignalId);
+    }
+}
