@@ -5,9 +5,10 @@ using Microsoft.Extensions.Options;
 namespace CsMetrics.Grains.Ingest;
 
 /// <summary>
-/// Ties the ingest log to the silo's life. On start, before the silo reports itself up, every
-/// log entry past the last checkpoint is replayed through the grains (dedup makes it exact);
-/// then a timer checkpoints every few seconds. On stop (SIGTERM), a last checkpoint runs while
+/// Ties the ingest log to the silo's life. On start — as the silo becomes active, or in the
+/// server once its HTTP server listens (<see cref="IngestStartMode"/>) — every log entry past the
+/// last checkpoint is replayed through the grains (dedup makes it exact) before the node is
+/// ready; then a timer checkpoints every few seconds. On stop (SIGTERM), a last checkpoint runs while
 /// grains can still be reached, so a clean restart replays nothing.
 /// </summary>
 public sealed class IngestLifecycle(
@@ -24,7 +25,8 @@ public sealed class IngestLifecycle(
     IOptions<CheckpointOptions> options,
     TimeProvider time,
     ILogger<IngestLifecycle> logger,
-    OrphanLogAdopter? orphans = null) : ILifecycleParticipant<ISiloLifecycle>
+    OrphanLogAdopter? orphans = null,
+    IngestStartMode startMode = IngestStartMode.WithSilo) : ILifecycleParticipant<ISiloLifecycle>
 {
     private CancellationTokenSource? _stop;
     private Task? _recoveryCheckpoint;
@@ -33,9 +35,18 @@ public sealed class IngestLifecycle(
     private Task? _heartbeats;
 
     public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(IngestLifecycle), ServiceLifecycleStage.Active, StartAsync, StopAsync);
+        lifecycle.Subscribe(
+            nameof(IngestLifecycle),
+            ServiceLifecycleStage.Active,
+            startMode == IngestStartMode.WithSilo ? StartAsync : _ => Task.CompletedTask,
+            StopAsync);
 
-    private async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Replays the log, marks the node ready and starts the checkpoint, sweep and heartbeat loops.
+    /// Runs as the silo becomes active, or — <see cref="IngestStartMode.AfterHost"/> — when the
+    /// host calls it once its HTTP server listens.
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         // Replay must score with the cluster's active scorecard version, not the file's.
         await scorecards.SyncAsync(grains, initialize: true);
@@ -191,16 +202,41 @@ public sealed class IngestLifecycle(
     }
 }
 
+/// <summary>When the ingest start (log replay, then readiness) runs.</summary>
+public enum IngestStartMode
+{
+    /// <summary>In the silo's Active stage: the silo's start includes the replay (silo-only hosts, tests).</summary>
+    WithSilo,
+
+    /// <summary>
+    /// Called by the host after its HTTP server started (<see cref="IngestLifecycle.StartAsync"/>):
+    /// during a long replay the server already answers — health probes with 503 "starting" and
+    /// every other request with 503 and Retry-After — instead of refusing connections.
+    /// </summary>
+    AfterHost,
+}
+
 /// <summary>Whether this node has replayed its log and accepts traffic.</summary>
 public sealed class IngestReadiness
 {
     private volatile int _state; // 0 starting, 1 ready, 2 stopping
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when the node first becomes ready.</summary>
+    public Task WhenReady => _ready.Task;
 
     public bool IsReady => _state == 1;
 
     public bool IsStopping => _state == 2;
 
-    public void MarkReady() => _state = 1;
+    /// <summary>Neither ready nor stopping: the silo is starting or the log is being replayed.</summary>
+    public bool IsStarting => _state == 0;
+
+    public void MarkReady()
+    {
+        _state = 1;
+        _ready.TrySetResult();
+    }
 
     public void MarkStopping() => _state = 2;
 }

@@ -43,6 +43,9 @@ public static class ServerSetup
         string dataDir = Path.GetFullPath(options.DataDir);
 
         builder.UseOrleans(silo => ClusterSetup.ConfigureSilo(silo, options, dataDir));
+        // The log replay runs once the HTTP server listens, not inside the silo's start.
+        builder.Services.AddSingleton(typeof(Grains.Ingest.IngestStartMode), Grains.Ingest.IngestStartMode.AfterHost);
+        builder.Services.AddHostedService<IngestStartService>();
         // Orleans' placement runs through Polly, which logs every attempt at Information.
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
 
@@ -88,6 +91,7 @@ public static class ServerSetup
         });
         app.UseStatusCodePages();
         app.UseSecurityHeaders();
+        app.UseStartingGate();
         app.UseDefaultFiles();
         // Revalidate on every load (a 304 mostly): after an upgrade no browser mixes old and new modules.
         app.UseStaticFiles(new StaticFileOptions { OnPrepareResponse = ctx => ctx.Context.Response.Headers.CacheControl = "no-cache" });

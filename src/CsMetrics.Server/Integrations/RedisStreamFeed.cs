@@ -40,10 +40,7 @@ public sealed class RedisStreamFeed(
             return;
         }
         // Nothing is ingested before recovery has replayed the log (the HTTP API waits the same way).
-        while (!readiness.IsReady)
-        {
-            await Task.Delay(200, stoppingToken);
-        }
+        await readiness.WhenReady.WaitAsync(stoppingToken);
         var configuration = ConfigurationOptions.Parse(_o.Connection);
         configuration.AbortOnConnectFail = false; // keep retrying a Redis that is not up yet
         await using var redis = await ConnectionMultiplexer.ConnectAsync(configuration);

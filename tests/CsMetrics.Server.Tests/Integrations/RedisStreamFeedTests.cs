@@ -33,11 +33,14 @@ public sealed class RedisStreamFeedTests(RedisFeedServerFixture fixture) : IClas
         }
     }
 
-    /// <summary>The group's state once it has delivered <paramref name="lastId"/> and nothing is pending.</summary>
+    /// <summary>
+    /// The group's state once it has delivered <paramref name="lastId"/> and nothing is pending.
+    /// The feed creates its group once the node is ready, which may be just after the test starts.
+    /// </summary>
     private Task<StreamGroupInfo> DrainedAsync(string stream, RedisValue lastId) =>
         UntilAsync(
-            async () => (await fixture.Db.StreamGroupInfoAsync(stream)).Single(g => g.Name == "csmetrics"),
-            g => g.LastDeliveredId == lastId && g.PendingMessageCount == 0,
+            async () => (await fixture.Db.StreamGroupInfoAsync(stream)).SingleOrDefault(g => g.Name == "csmetrics"),
+            g => g.Name == "csmetrics" && g.LastDeliveredId == lastId && g.PendingMessageCount == 0,
             $"the group to acknowledge everything up to {lastId}");
 
     private Task<JsonObject> CountsAsync(HttpClient read, string accountId, long usage) =>

@@ -10,9 +10,9 @@ public sealed class ServerGroup(ITestOutputHelper output)
 {
     private readonly List<ServerProcess> _servers = [];
 
-    public async Task<ServerProcess> StartAsync(string name, string dataDir, IDictionary<string, string>? environment = null)
+    public async Task<ServerProcess> StartAsync(string name, string dataDir, IDictionary<string, string>? environment = null, bool waitUntilHealthy = true)
     {
-        var server = await ServerProcess.StartAsync(name, dataDir, Support.Keys.Configuration, environment);
+        var server = await ServerProcess.StartAsync(name, dataDir, Support.Keys.Configuration, environment, waitUntilHealthy);
         _servers.Add(server);
         return server;
     }

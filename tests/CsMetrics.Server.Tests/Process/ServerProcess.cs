@@ -54,7 +54,7 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the server on <paramref name="dataDir"/> with fresh HTTP and Orleans ports and waits until /healthz answers 200.</summary>
-    public static async Task<ServerProcess> StartAsync(string name, string dataDir, string apiKeys, IDictionary<string, string>? environment = null)
+    public static async Task<ServerProcess> StartAsync(string name, string dataDir, string apiKeys, IDictionary<string, string>? environment = null, bool waitUntilHealthy = true)
     {
         Assert.True(File.Exists(ServerDll), $"{ServerDll} not found: the server is built next to the tests");
         Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "config", "scorecard.default.json")), "the default scorecard is copied next to the server");
@@ -114,7 +114,10 @@ public sealed class ServerProcess : IAsyncDisposable
 
         try
         {
-            await server.WaitUntilHealthyAsync();
+            if (waitUntilHealthy)
+            {
+                await server.WaitUntilHealthyAsync();
+            }
         }
         catch
         {

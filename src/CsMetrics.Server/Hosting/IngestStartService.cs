@@ -1,0 +1,53 @@
+using CsMetrics.Grains.Ingest;
+
+namespace CsMetrics.Server.Hosting;
+
+/// <summary>
+/// Runs the ingest start — the replay of the log past the last checkpoint, then readiness — once
+/// the HTTP server listens (<see cref="IngestStartMode.AfterHost"/>). The host's start still
+/// completes only after it, but during a long replay <c>/healthz</c> and <c>/readyz</c> answer
+/// 503 "starting" and other requests 503 with Retry-After (<see cref="StartingGate"/>) instead of
+/// connections being refused; and the server's own start-up (Kestrel, the first request's
+/// routing) overlaps the replay instead of following it.
+/// </summary>
+public sealed class IngestStartService(IngestLifecycle ingest) : IHostedLifecycleService
+{
+    // Hosted services start in registration order, and the web server last of all: StartedAsync
+    // is the first moment at which it listens.
+    public Task StartedAsync(CancellationToken cancellationToken) => ingest.StartAsync(cancellationToken);
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>
+/// While the node starts (silo joining, log replaying), every request but the health and metrics
+/// probes gets 503 with Retry-After: the API would read half-replayed accounts, and signals
+/// ingested before the replay ends could be applied out of log order.
+/// </summary>
+public static class StartingGate
+{
+    public static IApplicationBuilder UseStartingGate(this IApplicationBuilder app) =>
+        app.Use(async (context, next) =>
+        {
+            var readiness = context.RequestServices.GetRequiredService<IngestReadiness>();
+            if (readiness.IsStarting && !IsProbe(context.Request.Path))
+            {
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                context.Response.Headers.RetryAfter = "1";
+                await context.Response.WriteAsJsonAsync(new { status = "starting", detail = "the node is replaying its ingest log; retry shortly" });
+                return;
+            }
+            await next(context);
+        });
+
+    private static bool IsProbe(PathString path) =>
+        path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz") || path.StartsWithSegments(Observability.ObservabilitySetup.MetricsPath);
+}
