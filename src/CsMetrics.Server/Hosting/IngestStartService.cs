@@ -42,11 +42,25 @@ public static class StartingGate
             {
                 context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
                 context.Response.Headers.RetryAfter = "1";
-                await context.Response.WriteAsJsonAsync(new { status = "starting", detail = "the node is replaying its ingest log; retry shortly" });
+                if (context.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase))
+                {
+                    // A CSM opening the dashboard during a restart: a page that reloads itself.
+                    context.Response.ContentType = "text/html; charset=utf-8";
+                    await context.Response.WriteAsync(StartingPage);
+                    return;
+                }
+                await context.Response.WriteAsJsonAsync(new { status = "starting", detail = Detail });
                 return;
             }
             await next(context);
         });
+
+    private const string Detail = "the node is starting (joining its cluster, replaying its ingest log); retry shortly";
+
+    private const string StartingPage =
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"2\">"
+        + "<title>CsMetrics is starting</title></head><body>"
+        + "<h1>CsMetrics is starting</h1><p>The node is replaying its ingest log. This page reloads by itself.</p></body></html>";
 
     private static bool IsProbe(PathString path) =>
         path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz") || path.StartsWithSegments(Observability.ObservabilitySetup.MetricsPath);

@@ -49,6 +49,7 @@ public sealed class StartupReplayTests(ITestOutputHelper output) : IDisposable
             int refusedWhileStarting = 0;
             bool healthSaidStarting = false;
             bool opened = false; // the gate opens once, with readiness
+            bool dashboardSaidStarting = false;
             var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
             while (true)
             {
@@ -94,6 +95,19 @@ public sealed class StartupReplayTests(ITestOutputHelper output) : IDisposable
                         opened = true;
                     }
                 }
+                using (var page = new HttpRequestMessage(HttpMethod.Get, "/"))
+                {
+                    page.Headers.Accept.ParseAdd("text/html");
+                    using var dashboard = await client.SendAsync(page);
+                    if (dashboard.StatusCode == HttpStatusCode.ServiceUnavailable)
+                    {
+                        Assert.False(opened, "503 after the gate had opened");
+                        string html = await dashboard.Content.ReadAsStringAsync();
+                        Assert.Contains("CsMetrics is starting", html);
+                        Assert.Contains("http-equiv=\"refresh\"", html);
+                        dashboardSaidStarting = true;
+                    }
+                }
                 using (var read = await client.GetAsync("/api/v1/accounts/replay-0"))
                 {
                     if (read.StatusCode == HttpStatusCode.ServiceUnavailable)
@@ -111,6 +125,7 @@ public sealed class StartupReplayTests(ITestOutputHelper output) : IDisposable
             }
             Assert.True(refusedWhileStarting > 0, "no request was answered while the log was replayed");
             Assert.True(healthSaidStarting, "/healthz never said starting");
+            Assert.True(dashboardSaidStarting, "the dashboard never showed the starting page");
             Assert.Contains($"{Accounts * SignalsPerAccount} signals re-applied", server.Output);
 
             // Every logged signal was applied before readiness; ingest is open now.
