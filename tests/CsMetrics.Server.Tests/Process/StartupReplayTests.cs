@@ -126,6 +126,12 @@ public sealed class StartupReplayTests(ITestOutputHelper output) : IDisposable
             Assert.True(refusedWhileStarting > 0, "no request was answered while the log was replayed");
             Assert.True(healthSaidStarting, "/healthz never said starting");
             Assert.True(dashboardSaidStarting, "the dashboard never showed the starting page");
+            // The console logger writes asynchronously: its line may follow readiness by a moment.
+            var logDeadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (!server.Output.Contains($"{Accounts * SignalsPerAccount} signals re-applied", StringComparison.Ordinal) && DateTime.UtcNow < logDeadline)
+            {
+                await Task.Delay(50);
+            }
             Assert.Contains($"{Accounts * SignalsPerAccount} signals re-applied", server.Output);
 
             // Every logged signal was applied before readiness; ingest is open now.
