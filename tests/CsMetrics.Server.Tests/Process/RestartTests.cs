@@ -114,7 +114,7 @@ public sealed class RestartTests(ITestOutputHelper output) : IDisposable
         Assert.Equal((0L, 20L, 0L, 0L), before[c].Counts());
 
         var server2 = await StartAsync("server 2", environment);
-        Assert.Contains("Recovered", server2.Output);
+        await server2.AssertOutputContainsAsync("Recovered");
         using var client2 = server2.Client(Keys.Admin);
         foreach (var id in new[] { a, b, c })
         {
