@@ -12,13 +12,20 @@ namespace CsMetrics.Server.Hosting;
 /// </summary>
 public sealed class IngestStartService(IngestLifecycle ingest) : IHostedLifecycleService
 {
-    // Hosted services start in registration order, and the web server last of all: StartedAsync
-    // is the first moment at which it listens.
-    public Task StartedAsync(CancellationToken cancellationToken) => ingest.StartAsync(cancellationToken);
+    private Task? _start;
+
+    // Registered right after the silo: by now it has started. The replay begins here and runs
+    // while the remaining services and the web server (always started last) start, and the
+    // host's start completes only once it is done (StartedAsync, after every StartAsync).
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _start = Task.Run(() => ingest.StartAsync(cancellationToken), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public Task StartedAsync(CancellationToken cancellationToken) => _start ?? Task.CompletedTask;
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
