@@ -44,7 +44,7 @@ public sealed class IngestLifecycle(
     /// <summary>
     /// Replays the log, marks the node ready and starts the checkpoint, sweep and heartbeat loops.
     /// Runs as the silo becomes active, or — <see cref="IngestStartMode.AfterHost"/> — when the
-    /// host calls it once its HTTP server listens.
+    /// host calls it after the silo started, while its HTTP server starts.
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -209,7 +209,7 @@ public enum IngestStartMode
     WithSilo,
 
     /// <summary>
-    /// Called by the host after its HTTP server started (<see cref="IngestLifecycle.StartAsync"/>):
+    /// Called by the host once the silo started, while its HTTP server starts (<see cref="IngestLifecycle.StartAsync"/>):
     /// during a long replay the server already answers — health probes with 503 "starting" and
     /// every other request with 503 and Retry-After — instead of refusing connections.
     /// </summary>

@@ -3,9 +3,9 @@ using CsMetrics.Grains.Ingest;
 namespace CsMetrics.Server.Hosting;
 
 /// <summary>
-/// Runs the ingest start — the replay of the log past the last checkpoint, then readiness — once
-/// the HTTP server listens (<see cref="IngestStartMode.AfterHost"/>). The host's start still
-/// completes only after it, but during a long replay <c>/healthz</c> and <c>/readyz</c> answer
+/// Runs the ingest start — the replay of the log past the last checkpoint, then readiness — after
+/// the silo started, alongside the web server's start (<see cref="IngestStartMode.AfterHost"/>).
+/// The host's start still completes only after it, but during a long replay <c>/healthz</c> and <c>/readyz</c> answer
 /// 503 "starting" and other requests 503 with Retry-After (<see cref="StartingGate"/>) instead of
 /// connections being refused; and the server's own start-up (Kestrel, the first request's
 /// routing) overlaps the replay instead of following it.

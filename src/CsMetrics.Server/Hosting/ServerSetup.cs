@@ -43,7 +43,7 @@ public static class ServerSetup
         string dataDir = Path.GetFullPath(options.DataDir);
 
         builder.UseOrleans(silo => ClusterSetup.ConfigureSilo(silo, options, dataDir));
-        // The log replay runs once the HTTP server listens, not inside the silo's start.
+        // The log replay runs after the silo's start, alongside the web server's (IngestStartService).
         builder.Services.AddSingleton(typeof(Grains.Ingest.IngestStartMode), Grains.Ingest.IngestStartMode.AfterHost);
         builder.Services.AddHostedService<IngestStartService>();
         // Orleans' placement runs through Polly, which logs every attempt at Information.

@@ -39,7 +39,7 @@ public sealed class RedisStreamFeed(
             logger.LogWarning("Redis stream feed: stream {Stream} is configured but no Redis connection (CSMETRICS_REDIS); the feed is off", _o.Stream);
             return;
         }
-        // Nothing is ingested before recovery has replayed the log (the HTTP API waits the same way).
+        // Nothing is ingested before recovery has replayed the log (the HTTP API answers 503 meanwhile).
         await readiness.WhenReady.WaitAsync(stoppingToken);
         var configuration = ConfigurationOptions.Parse(_o.Connection);
         configuration.AbortOnConnectFail = false; // keep retrying a Redis that is not up yet
