@@ -35,7 +35,12 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
     private readonly ILogger<AccountGrain> _logger;
 
     private AccountAggregates _aggregates = new();
-    private ComponentScore[] _scratch = [];
+    /// <summary>
+    /// Component scores of the rescore in progress. Per thread rather than per account: a rescore
+    /// fills and reads it without awaiting, and a million resident accounts would each carry one.
+    /// </summary>
+    [ThreadStatic]
+    private static ComponentScore[]? t_scratch;
     private bool _dirtyState;
     private IndexEntry? _lastReported;
     /// <summary>
@@ -262,7 +267,8 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
     private bool Rescore(Scorecard card, Signal? cause, string? causeText, DateTimeOffset now)
     {
         var state = _state.State;
-        var health = HealthScorer.Evaluate(card, _aggregates, state.Profile?.Seats ?? 0, now, _scratch);
+        var scratch = t_scratch is { } s && s.Length >= card.Components.Count ? s : (t_scratch = new ComponentScore[card.Components.Count]);
+        var health = HealthScorer.Evaluate(card, _aggregates, state.Profile?.Seats ?? 0, now, scratch);
         double? after = health.HasScore ? health.Score : null;
         string? bandAfter = health.HasScore ? HealthBandNames.Of(health.Band) : null;
 
@@ -274,7 +280,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         bool componentsChanged = previous.Length != count || versionChanged;
         for (int i = 0; i < count && !componentsChanged; i++)
         {
-            ref readonly ComponentScore c = ref _scratch[i];
+            ref readonly ComponentScore c = ref scratch[i];
             var p = previous[i];
             componentsChanged = p.Name != card.Components[i].Name || p.Score != (c.Included ? c.Score : null) || p.Weight != c.Weight || p.Included != c.Included;
         }
@@ -292,7 +298,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         var components = new ComponentView[count];
         for (int i = 0; i < count; i++)
         {
-            ref readonly ComponentScore c = ref _scratch[i];
+            ref readonly ComponentScore c = ref scratch[i];
             var view = new ComponentView(card.Components[i].Name, c.Included ? c.Score : null, c.Weight, c.Included);
             components[i] = i < previous.Length && previous[i] == view ? previous[i] : view;
         }
@@ -664,15 +670,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         return _activation;
     }
 
-    private Scorecard Card()
-    {
-        var card = _scorecards.Current;
-        if (_scratch.Length < card.Components.Count)
-        {
-            _scratch = new ComponentScore[card.Components.Count];
-        }
-        return card;
-    }
+    private Scorecard Card() => _scorecards.Current;
 
     private void MarkDirty()
     {
