@@ -78,8 +78,9 @@ public sealed partial class AccountAggregates
             }
         }
 
-        BinaryMaps.Write(w, UserLastSeenDay);
-        BinaryMaps.Write(w, FeatureLastUsedDay);
+        // Written by name, as when they were maps of their own: the format does not change.
+        BinaryMaps.Write(w, UserLastSeen.ToMap(History.Users));
+        BinaryMaps.Write(w, FeatureLastUsed.ToMap(History.Features));
 
         w.Write(Tickets.Count);
         foreach (var (id, t) in Tickets)
@@ -172,8 +173,11 @@ public sealed partial class AccountAggregates
             a.Seen.Load(day, ids);
         }
 
-        BinaryMaps.Read(r, a.UserLastSeenDay);
-        BinaryMaps.Read(r, a.FeatureLastUsedDay);
+        // Keyed by the history's tables, which come last: held by name until then.
+        var userLastSeen = new Dictionary<string, int>(StringComparer.Ordinal);
+        var featureLastUsed = new Dictionary<string, int>(StringComparer.Ordinal);
+        BinaryMaps.Read(r, userLastSeen);
+        BinaryMaps.Read(r, featureLastUsed);
 
         int tickets = r.ReadInt32();
         for (int i = 0; i < tickets; i++)
@@ -224,6 +228,9 @@ public sealed partial class AccountAggregates
         {
             a.History.Read(r);
         }
+        // A version-1 state has no history yet: its users and features enter the tables here.
+        a.UserLastSeen.Load(userLastSeen, a.History.UserIndex);
+        a.FeatureLastUsed.Load(featureLastUsed, a.History.FeatureIndex);
         return a;
     }
 }

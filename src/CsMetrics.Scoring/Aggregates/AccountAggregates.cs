@@ -16,8 +16,14 @@ public sealed partial class AccountAggregates
 {
     internal readonly DailyWindow Window = new();
     internal readonly SeenIds Seen = new();
-    internal readonly Dictionary<string, int> UserLastSeenDay = new(StringComparer.Ordinal);
-    internal readonly Dictionary<string, int> FeatureLastUsedDay = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Each user's and feature's latest usage day, indexed like the metrics history's user and
+    /// feature tables (<see cref="AccountHistory.Users"/>, <see cref="AccountHistory.Features"/>):
+    /// one string table per account instead of two. <see cref="LastDays.Never"/> for a user the
+    /// history knows only from self-service signals.
+    /// </summary>
+    internal readonly LastDays UserLastSeen = new();
+    internal readonly LastDays FeatureLastUsed = new();
     internal readonly Dictionary<string, TicketState> Tickets = new(StringComparer.Ordinal);
     internal readonly FirstResponseSamples FirstResponses = new();
     internal readonly Dictionary<string, NpsAnswer> NpsByRespondent = new(StringComparer.Ordinal);
@@ -43,7 +49,9 @@ public sealed partial class AccountAggregates
     /// <summary>Latest MRR known at or before now (0 when none).</summary>
     public decimal CurrentMrr(DateTimeOffset now) => MrrAt(now.UtcTicks) ?? 0m;
 
-    public int TrackedUsers => UserLastSeenDay.Count;
+    public int TrackedUsers => UserLastSeen.Count;
+
+    internal int TrackedFeatures => FeatureLastUsed.Count;
 
     /// <summary>
     /// Applies one signal. Returns false, changing nothing, when its id was already applied
@@ -79,12 +87,12 @@ public sealed partial class AccountAggregates
             LastSignalTicks = ticks;
         }
         Counts[(int)signal.Type]++;
-        History.Apply(signal, ticks, day);
+        var (user, feature) = History.Apply(signal, ticks, day);
 
         switch (signal.Type)
         {
             case SignalType.Usage:
-                ApplyUsage(signal, day);
+                ApplyUsage(signal, day, user, feature);
                 break;
             case SignalType.Ticket:
                 ApplyTicket(signal, ticks, day);
@@ -104,7 +112,7 @@ public sealed partial class AccountAggregates
     /// <summary>Whether this id was applied within the dedup window (read-only check).</summary>
     public bool HasSeen(string signalId) => Seen.Contains(signalId);
 
-    private void ApplyUsage(Signal s, int day)
+    private void ApplyUsage(Signal s, int day, int user, int feature)
     {
         ref DayBucket b = ref Window.Slot(day, NewestDay, out bool inRange);
         if (inRange)
@@ -117,42 +125,15 @@ public sealed partial class AccountAggregates
             LastUsageDay = day;
         }
 
-        if (s.UserId is { } user && TryAdvanceLastDay(UserLastSeenDay, user, day, SignalLimits.MaxUsersPerAccount, out int previous))
+        // Users and features over their caps have no index (-1): their usage counts, they are not tracked.
+        if (user >= 0 && UserLastSeen.TryAdvance(user, day, out int previous))
         {
             MoveUserLastSeen(previous, day);
         }
-        if (s.Feature is { } feature)
+        if (feature >= 0)
         {
-            TryAdvanceLastDay(FeatureLastUsedDay, feature, day, SignalLimits.MaxFeaturesPerAccount, out _);
+            FeatureLastUsed.TryAdvance(feature, day, out _);
         }
-    }
-
-    /// <summary>
-    /// Moves a key's latest day forward (out-of-order older days change nothing), adding the key
-    /// while the map is under its cap. True when the day changed; <paramref name="previous"/> is
-    /// the day before, or <see cref="int.MinValue"/> for a new key.
-    /// </summary>
-    private static bool TryAdvanceLastDay(Dictionary<string, int> map, string key, int day, int cap, out int previous)
-    {
-        ref int last = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(map, key);
-        if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref last))
-        {
-            previous = int.MinValue;
-            if (map.Count >= cap)
-            {
-                return false;
-            }
-            SmallMaps.BeforeAdd(map);
-            map[key] = day;
-            return true;
-        }
-        previous = last;
-        if (day <= last)
-        {
-            return false;
-        }
-        last = day;
-        return true;
     }
 
     private void MoveUserLastSeen(int fromDay, int toDay)
@@ -486,7 +467,7 @@ public sealed partial class AccountAggregates
                 int used = 0;
                 if (keyFeatures.Count == 0)
                 {
-                    foreach (var d in FeatureLastUsedDay.Values)
+                    foreach (int d in FeatureLastUsed.Days)
                     {
                         if (d >= start)
                         {
@@ -498,7 +479,7 @@ public sealed partial class AccountAggregates
                 {
                     for (int i = 0; i < keyFeatures.Count; i++)
                     {
-                        if (FeatureLastUsedDay.TryGetValue(keyFeatures[i], out int d) && d >= start)
+                        if (History.Features.TryGetValue(keyFeatures[i], out int index) && FeatureLastUsed[index] >= start)
                         {
                             used++;
                         }

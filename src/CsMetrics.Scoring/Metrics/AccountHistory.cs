@@ -83,7 +83,12 @@ public sealed class AccountHistory
         return n;
     }
 
-    internal void Apply(Signal s, long ticks, int day)
+    /// <summary>
+    /// Applies a signal. For a usage signal, returns its user's and feature's indexes in
+    /// <see cref="Users"/> and <see cref="Features"/> (-1: none, or over the cap), which the
+    /// scoring aggregates key their latest days on; (-1, -1) for every other type.
+    /// </summary>
+    internal (int User, int Feature) Apply(Signal s, long ticks, int day)
     {
         if (day < FirstDay)
         {
@@ -92,8 +97,7 @@ public sealed class AccountHistory
         switch (s.Type)
         {
             case SignalType.Usage:
-                ApplyUsage(s, day);
-                break;
+                return ApplyUsage(s, day);
             case SignalType.Ticket:
                 ApplyTicket(s, ticks, day);
                 break;
@@ -107,17 +111,19 @@ public sealed class AccountHistory
                 ApplySelfService(s, day);
                 break;
         }
+        return (-1, -1);
     }
 
-    private void ApplyUsage(Signal s, int day)
+    private (int User, int Feature) ApplyUsage(Signal s, int day)
     {
         SmallMaps.RefOrAdd(UsageEvents, day) += Math.Max(1, s.Count);
-        int user = s.UserId is { } u ? Index(Users, u, SignalLimits.MaxUsersPerAccount) : -1;
+        int user = s.UserId is { } u ? UserIndex(u) : -1;
         if (user >= 0)
         {
             UserDays.Mark(user, day);
         }
-        if (s.Feature is { } f && Index(Features, f, SignalLimits.MaxFeaturesPerAccount) is var feature and >= 0)
+        int feature = s.Feature is { } f ? FeatureIndex(f) : -1;
+        if (feature >= 0)
         {
             FeatureDays.Mark(feature, day);
             if (user >= 0)
@@ -125,11 +131,18 @@ public sealed class AccountHistory
                 FeatureUserDays.Mark(feature * FeatureUserStride + user, day);
             }
         }
+        return (user, feature);
     }
+
+    /// <summary>The user's index in <see cref="Users"/>, added if new; -1 once the table holds <see cref="SignalLimits.MaxUsersPerAccount"/>.</summary>
+    internal int UserIndex(string user) => Index(Users, user, SignalLimits.MaxUsersPerAccount);
+
+    /// <summary>The feature's index in <see cref="Features"/>, added if new; -1 over the cap.</summary>
+    internal int FeatureIndex(string feature) => Index(Features, feature, SignalLimits.MaxFeaturesPerAccount);
 
     private void ApplySelfService(Signal s, int day)
     {
-        if (s.UserId is { } u && Index(Users, u, SignalLimits.MaxUsersPerAccount) is var user and >= 0)
+        if (s.UserId is { } u && UserIndex(u) is var user and >= 0)
         {
             SelfServiceUserDays.Mark(user, day);
         }

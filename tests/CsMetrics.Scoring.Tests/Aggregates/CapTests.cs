@@ -40,7 +40,7 @@ public class CapTests
         {
             a.With(Usage(DaysAgo(1), feature: $"f{i}"));
         }
-        Assert.Equal(SignalLimits.MaxFeaturesPerAccount, a.FeatureLastUsedDay.Count);
+        Assert.Equal(SignalLimits.MaxFeaturesPerAccount, a.TrackedFeatures);
         a.AssertValue(Metric.KeyFeaturesUsed, SignalLimits.MaxFeaturesPerAccount, windowDays: 30, keyFeatures: []);
         a.AssertValue(Metric.KeyFeaturesUsed, 0, windowDays: 30, keyFeatures: [$"f{SignalLimits.MaxFeaturesPerAccount}"]);
     }

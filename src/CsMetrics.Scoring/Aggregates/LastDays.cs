@@ -1,0 +1,82 @@
+namespace CsMetrics.Scoring.Aggregates;
+
+/// <summary>
+/// The latest day of each entry of a table kept elsewhere — the metrics history's user and
+/// feature tables, which already map each name to a dense index. An array by index instead of a
+/// second string-keyed map per account: the names are stored and hashed once.
+/// </summary>
+internal sealed class LastDays
+{
+    /// <summary>No day yet (a user the history knows only from self-service signals).</summary>
+    public const int Never = int.MinValue;
+
+    private int[] _days = [];
+
+    /// <summary>Entries with a day.</summary>
+    public int Count { get; private set; }
+
+    public int this[int index] => (uint)index < (uint)_days.Length ? _days[index] : Never;
+
+    /// <summary>Every slot, <see cref="Never"/> included.</summary>
+    public ReadOnlySpan<int> Days => _days;
+
+    /// <summary>
+    /// Moves an entry's day forward (an older day changes nothing). True when it changed;
+    /// <paramref name="previous"/> is the day before, or <see cref="Never"/>.
+    /// </summary>
+    public bool TryAdvance(int index, int day, out int previous)
+    {
+        if (index >= _days.Length)
+        {
+            Grow(index + 1);
+        }
+        ref int last = ref _days[index];
+        previous = last;
+        if (last == Never)
+        {
+            Count++;
+        }
+        else if (day <= last)
+        {
+            return false;
+        }
+        last = day;
+        return true;
+    }
+
+    /// <summary>The entries with a day, by name, in the table's order (persistence; allocates).</summary>
+    public Dictionary<string, int> ToMap(Dictionary<string, int> table)
+    {
+        var map = new Dictionary<string, int>(Count, StringComparer.Ordinal);
+        foreach (var (name, index) in table)
+        {
+            if (this[index] is var day and not Never)
+            {
+                map[name] = day;
+            }
+        }
+        return map;
+    }
+
+    /// <summary>Restores days by name; <paramref name="indexOf"/> finds (or adds) the name's index, -1 over its cap.</summary>
+    public void Load(Dictionary<string, int> map, Func<string, int> indexOf)
+    {
+        foreach (var (name, day) in map)
+        {
+            if (indexOf(name) is var index and >= 0)
+            {
+                TryAdvance(index, day, out _);
+            }
+        }
+    }
+
+    private void Grow(int needed)
+    {
+        // About 1.4x, like the per-account maps (SmallMaps): most accounts stay small.
+        int size = Math.Max(needed, Math.Max(4, _days.Length + _days.Length / 3 + 1));
+        var grown = new int[size];
+        Array.Copy(_days, grown, _days.Length);
+        Array.Fill(grown, Never, _days.Length, size - _days.Length);
+        _days = grown;
+    }
+}
