@@ -280,9 +280,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         bool componentsChanged = previous.Length != count || versionChanged;
         for (int i = 0; i < count && !componentsChanged; i++)
         {
-            ref readonly ComponentScore c = ref scratch[i];
-            var p = previous[i];
-            componentsChanged = p.Name != card.Components[i].Name || p.Score != (c.Included ? c.Score : null) || p.Weight != c.Weight || p.Included != c.Included;
+            componentsChanged = !Shows(previous[i], card.Components[i].Name, scratch[i]);
         }
 
         bool scoreChanged = after != state.Score || bandAfter != state.Band;
@@ -299,8 +297,10 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         for (int i = 0; i < count; i++)
         {
             ref readonly ComponentScore c = ref scratch[i];
-            var view = new ComponentView(card.Components[i].Name, c.Included ? c.Score : null, c.Weight, c.Included);
-            components[i] = i < previous.Length && previous[i] == view ? previous[i] : view;
+            string name = card.Components[i].Name;
+            components[i] = i < previous.Length && Shows(previous[i], name, c)
+                ? previous[i]
+                : new ComponentView(name, c.Included ? c.Score : null, c.Weight, c.Included);
         }
 
         var lastChanges = state.RecentChanges.Length > 0 ? state.RecentChanges[0].Components : [];
@@ -311,8 +311,10 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         for (int i = 0; i < components.Length; i++)
         {
             double? before = FindComponent(previous, components[i].Name);
-            var pair = new ComponentChange(components[i].Name, before, components[i].Score);
-            changes[i] = i < lastChanges.Length && lastChanges[i] == pair ? lastChanges[i] : pair;
+            changes[i] = i < lastChanges.Length && lastChanges[i] is var last
+                && last.Name == components[i].Name && last.Before == before && last.After == components[i].Score
+                ? last
+                : new ComponentChange(components[i].Name, before, components[i].Score);
             double delta = Math.Abs((components[i].Score ?? 0) - (before ?? 0));
             if (before != components[i].Score && delta > biggestDelta)
             {
@@ -476,6 +478,10 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
             health.HasScore ? health.Score : null,
             health.HasScore ? HealthBandNames.Of(health.Band) : null));
     }
+
+    /// <summary>Whether <paramref name="view"/> already shows this component score (compared before allocating a new view).</summary>
+    private static bool Shows(ComponentView view, string name, in ComponentScore c) =>
+        view.Name == name && view.Score == (c.Included ? c.Score : null) && view.Weight == c.Weight && view.Included == c.Included;
 
     private static double? FindComponent(ComponentView[] components, string name)
     {
