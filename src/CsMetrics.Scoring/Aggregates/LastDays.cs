@@ -72,8 +72,8 @@ internal sealed class LastDays
 
     private void Grow(int needed)
     {
-        // About 1.4x, like the per-account maps (SmallMaps): most accounts stay small.
-        int size = Math.Max(needed, Math.Max(4, _days.Length + _days.Length / 3 + 1));
+        // Like the per-account maps: most accounts stay small.
+        int size = Math.Max(needed, Math.Max(4, SmallMaps.Grown(_days.Length)));
         var grown = new int[size];
         Array.Copy(_days, grown, _days.Length);
         Array.Fill(grown, Never, _days.Length, size - _days.Length);

@@ -15,8 +15,8 @@ namespace CsMetrics.Scoring.Aggregates;
 /// remembered day: a Zipf-hot account holds thousands of ids a day, and eight separate day sets
 /// meant eight cache misses per new id. When a day leaves the window its entries are deleted in
 /// one sweep of the table (once per account per day, in place), so the table a busy account
-/// reaches is reused day after day without allocating. 9 bytes a slot at 57–80 % load
-/// (about 11–16 bytes an id) against a HashSet's 20 bytes a slot.
+/// reaches is reused day after day without allocating. 9 bytes a slot at 60–80 % load
+/// (about 11–15 bytes an id) against a HashSet's 20 bytes a slot.
 /// </para>
 /// </summary>
 internal sealed class SeenIds
@@ -170,10 +170,10 @@ internal sealed class SeenIds
     /// <summary>Inserts a hash known to be absent.</summary>
     private void Insert(ulong hash, int slot)
     {
-        // At most 80 % full: linear probing's misses stay short; grows by about 1.4x (SmallMaps).
+        // At most 80 % full: linear probing's misses stay short; grows like the per-account maps.
         if ((_count + 1) * 5 > _tags.Length * 4)
         {
-            Resize(Math.Max(MinCapacity, _tags.Length + _tags.Length * 2 / 5 + 1));
+            Resize(Math.Max(MinCapacity, SmallMaps.Grown(_tags.Length)));
         }
         Place(_ids, _tags, hash, (byte)(slot + 1));
         _count++;
