@@ -38,10 +38,7 @@ public sealed class DemoStreamer(
         {
             return;
         }
-        while (!readiness.IsReady)
-        {
-            await Task.Delay(200, stoppingToken);
-        }
+        await readiness.WhenReady.WaitAsync(stoppingToken);
 
         var random = new Random(42);
         var now = time.GetUtcNow();
