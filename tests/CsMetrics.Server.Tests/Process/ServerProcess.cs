@@ -57,15 +57,8 @@ public sealed class ServerProcess : IAsyncDisposable
     /// Waits until the output contains <paramref name="text"/>, then asserts it. The console logger
     /// writes asynchronously: a line logged just before the node turned ready may follow it.
     /// </summary>
-    public async Task AssertOutputContainsAsync(string text)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!Output.Contains(text, StringComparison.Ordinal) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
-        Assert.Contains(text, Output);
-    }
+    public Task AssertOutputContainsAsync(string text) =>
+        Security.Waiting.UntilAsync(() => Task.FromResult(Output.Contains(text, StringComparison.Ordinal)));
 
     /// <summary>Starts the server on <paramref name="dataDir"/> with fresh HTTP and Orleans ports and waits until /healthz answers 200.</summary>
     public static async Task<ServerProcess> StartAsync(string name, string dataDir, string apiKeys, IDictionary<string, string>? environment = null, bool waitUntilHealthy = true)
