@@ -84,6 +84,7 @@ public static class ObservabilitySetup
         return app;
     }
 
-    private static bool IsInfrastructurePath(PathString path) =>
+    /// <summary>The probes and the metrics scrape: no traces, and open while a node starts (StartingGate).</summary>
+    internal static bool IsInfrastructurePath(PathString path) =>
         path.StartsWithSegments(MetricsPath) || path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz");
 }
