@@ -159,6 +159,6 @@ public sealed class Checkpointer(
         var (entries, applied) = await ingestor.ReplayLogAsync(checkpoint, cancellationToken);
         logger.LogInformation("Replayed {Entries} log entries: {Applied} signals were missing and are applied again", entries, applied);
         // The silo that left may have held metrics shards or accounts with unsaved changes: rebuild.
-        metricsRebuilder.Request("accounts came back without applied log entries");
+        await metricsRebuilder.RequestRecordedAsync("accounts came back without applied log entries");
     }
 }

@@ -50,6 +50,8 @@ public sealed class IngestLifecycle(
     {
         // Replay must score with the cluster's active scorecard version, not the file's.
         await scorecards.SyncAsync(grains, initialize: true);
+        // Read before anything of this start can begin a rebuild: one cut short by the last stop.
+        bool rebuildInterrupted = await metricsRebuilder.WasInterruptedAsync();
         long checkpoint = await log.GetCheckpointAsync(cancellationToken);
         watermark.Reset(checkpoint);
         var started = time.GetTimestamp();
@@ -69,6 +71,10 @@ public sealed class IngestLifecycle(
         else
         {
             _recoveryCheckpoint = Task.CompletedTask;
+            if (rebuildInterrupted)
+            {
+                metricsRebuilder.Request("the last one was cut short by a stop");
+            }
         }
         if (orphans is not null)
         {
@@ -102,6 +108,10 @@ public sealed class IngestLifecycle(
 
     private async Task CheckpointAfterReplayAsync(long entries)
     {
+        // Entries were replayed: accounts and metrics shards were not written together, so
+        // the portfolio sums may have drifted. Rebuild them, in the background — recorded before
+        // the checkpoint below drops the replayed entries, so a stop meanwhile cannot lose it.
+        await metricsRebuilder.RequestRecordedAsync("ingest log replayed at start");
         var started = time.GetTimestamp();
         try
         {
@@ -115,9 +125,6 @@ public sealed class IngestLifecycle(
             // Its accounts are dirty again (or were written): the next periodic checkpoint covers them.
             logger.LogError(ex, "The checkpoint after the replay failed; the log keeps everything since the last one");
         }
-        // Entries were replayed: accounts and metrics shards were not written together, so
-        // the portfolio sums may have drifted. Rebuild them, in the background.
-        metricsRebuilder.Request("ingest log replayed at start");
     }
 
     /// <summary>A re-score cut short by a stop or crash carries on at the next start.</summary>
@@ -185,6 +192,8 @@ public sealed class IngestLifecycle(
                 }
             }
         }
+        // Not against a stopping silo: a running rebuild ends here and runs again at the next start.
+        await metricsRebuilder.StopAsync();
         try
         {
             long through = await checkpointer.CheckpointAsync(CancellationToken.None);

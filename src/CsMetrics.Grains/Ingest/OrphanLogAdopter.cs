@@ -138,9 +138,10 @@ public sealed class OrphanLogAdopter(
             await Bounded.ForEachAsync(Enumerable.Range(0, Contracts.Metrics.MetricsShards.Count), 16, s => grains.GetGrain<Contracts.Metrics.IMetricsShard>(s).Checkpoint());
             if (short_ == 0)
             {
+                // The dead node's shards and accounts were not written together: rebuild the
+                // portfolio, recorded before the log that says so is gone.
+                await metricsRebuilder.RequestRecordedAsync($"adopted orphaned log {name}");
                 await orphan.DeleteAsync();
-                // The dead node's shards and accounts were not written together: rebuild the portfolio.
-                metricsRebuilder.Request($"adopted orphaned log {name}");
                 logger.LogInformation(
                     "Adopted log {Log}: {Entries} entries replayed, {Applied} signals were missing and are applied; {Accounts} accounts checkpointed; log deleted",
                     name, entries, applied, marks.Count);

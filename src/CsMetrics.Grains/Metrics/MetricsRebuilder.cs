@@ -14,12 +14,20 @@ public readonly record struct MetricsRebuildStart(long Epoch, bool Queued);
 /// the account index to republish its full facts under it. One run at a time per silo; a
 /// request while one runs makes exactly one more run after it (drift found mid-run may concern
 /// accounts the run already passed). Runs in the background: queries meanwhile may be short.
+/// <para>
+/// A run is recorded when it begins (the epoch grain persists "rebuilding"): a run cut short by
+/// a stop or a crash is still marked at the next start, which runs it again
+/// (<see cref="WasInterruptedAsync"/>). Callers that are about to lose the reason for a rebuild
+/// (a replayed log about to be checkpointed, an adopted log about to be deleted) await
+/// <see cref="RequestRecordedAsync"/> first.
+/// </para>
 /// </summary>
 public sealed class MetricsRebuilder(IGrainFactory grains, ILogger<MetricsRebuilder> logger)
 {
     public const int Parallelism = 64;
 
     private readonly object _gate = new();
+    private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
     private bool _again;
     private long _epoch;
@@ -27,6 +35,11 @@ public sealed class MetricsRebuilder(IGrainFactory grains, ILogger<MetricsRebuil
     /// <summary>Starts a rebuild, or queues one more after the running one; returns once the epoch is known.</summary>
     public Task<MetricsRebuildStart> RequestAsync(string reason)
     {
+        if (_stopping.IsCancellationRequested)
+        {
+            // Not run against a stopping silo: recorded, so that the next start runs it.
+            return RecordForNextStartAsync(reason);
+        }
         lock (_gate)
         {
             if (_loop is not null)
@@ -44,6 +57,54 @@ public sealed class MetricsRebuilder(IGrainFactory grains, ILogger<MetricsRebuil
     public void Request(string reason) => _ = RequestAsync(reason).ContinueWith(
         t => logger.LogError(t.Exception, "Could not start a metrics rebuild ({Reason})", reason),
         CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+
+    /// <summary>
+    /// Starts a rebuild (or queues one) and completes once it is recorded, so that a stop right
+    /// after cannot lose it: a queued one rides on the running one, which is recorded as running
+    /// until it finishes. Never throws: a failure is logged.
+    /// </summary>
+    public async Task RequestRecordedAsync(string reason)
+    {
+        try
+        {
+            await RequestAsync(reason);
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Could not start a metrics rebuild ({Reason}); run one with POST /api/v1/metrics/rebuild", reason);
+        }
+    }
+
+    /// <summary>
+    /// Whether a rebuild began and never finished (the node running it stopped or died): read at
+    /// start-up, before anything new can begin one. In a cluster it may be another node's run in
+    /// progress; running one more then costs time, not correctness.
+    /// </summary>
+    public async Task<bool> WasInterruptedAsync() =>
+        (await grains.GetGrain<IMetricsEpochGrain>(0).Status()).Rebuilding;
+
+    /// <summary>
+    /// The node is stopping: the running rebuild ends after the accounts in flight (it stays
+    /// recorded as running, so the next start runs it again), a queued one is recorded for the
+    /// next start, and later requests are only recorded. Completes when the loop has ended.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        await _stopping.CancelAsync();
+        await WhenIdleAsync();
+    }
+
+    private async Task<MetricsRebuildStart> RecordForNextStartAsync(string reason)
+    {
+        var epochs = grains.GetGrain<IMetricsEpochGrain>(0);
+        var status = await epochs.Status();
+        if (!status.Rebuilding)
+        {
+            status = status with { Epoch = await epochs.Begin(0) };
+        }
+        logger.LogInformation("Metrics rebuild ({Reason}) recorded under epoch {Epoch}: the node is stopping, the next start runs it", reason, status.Epoch);
+        return new MetricsRebuildStart(status.Epoch, Queued: true);
+    }
 
     /// <summary>Completes when no run is going or queued (tests, shutdown).</summary>
     public async Task WhenIdleAsync()
@@ -69,7 +130,12 @@ public sealed class MetricsRebuilder(IGrainFactory grains, ILogger<MetricsRebuil
         {
             try
             {
-                await RunOnceAsync(reason, started);
+                await RunOnceAsync(reason, started, _stopping.Token);
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                started?.TrySetCanceled();
+                logger.LogInformation("Metrics rebuild ({Reason}) cut short by the stop; the next start runs it again", reason);
             }
             catch (Exception ex)
             {
@@ -77,6 +143,7 @@ public sealed class MetricsRebuilder(IGrainFactory grains, ILogger<MetricsRebuil
                 logger.LogError(ex, "Metrics rebuild ({Reason}) stopped; the portfolio may be short until the next rebuild", reason);
             }
             started = null;
+            bool recordAgain;
             lock (_gate)
             {
                 if (!_again)
@@ -86,11 +153,28 @@ public sealed class MetricsRebuilder(IGrainFactory grains, ILogger<MetricsRebuil
                 }
                 _again = false;
                 reason = "requested during the previous rebuild";
+                recordAgain = _stopping.IsCancellationRequested;
+            }
+            if (recordAgain)
+            {
+                try
+                {
+                    await RecordForNextStartAsync(reason);
+                }
+                catch (Exception ex)
+                {
+                    logger.LogError(ex, "Could not record the queued metrics rebuild for the next start; run one with POST /api/v1/metrics/rebuild");
+                }
+                lock (_gate)
+                {
+                    _loop = null;
+                }
+                return;
             }
         }
     }
 
-    private async Task RunOnceAsync(string reason, TaskCompletionSource<MetricsRebuildStart>? started)
+    private async Task RunOnceAsync(string reason, TaskCompletionSource<MetricsRebuildStart>? started, CancellationToken stopping)
     {
         var epochs = grains.GetGrain<IMetricsEpochGrain>(0);
         // Above every shard's epoch too: a reset to an epoch a shard already has does nothing.
@@ -115,6 +199,10 @@ public sealed class MetricsRebuilder(IGrainFactory grains, ILogger<MetricsRebuil
         {
             await Bounded.ForEachAsync(shardIds, Parallelism, async id =>
             {
+                if (stopping.IsCancellationRequested)
+                {
+                    return;
+                }
                 try
                 {
                     await grains.GetGrain<IAccountGrain>(id).RepublishMetrics(epoch);
@@ -128,6 +216,8 @@ public sealed class MetricsRebuilder(IGrainFactory grains, ILogger<MetricsRebuil
                 }
             });
             await epochs.Progress(epoch, done, total);
+            // Left unfinished: the epoch stays "rebuilding", which the next start reads.
+            stopping.ThrowIfCancellationRequested();
         }
         await epochs.Finish(epoch, done);
         logger.LogInformation("Portfolio metrics rebuilt under epoch {Epoch}: {Accounts} accounts republished, {Failed} failed", epoch, done, failed);

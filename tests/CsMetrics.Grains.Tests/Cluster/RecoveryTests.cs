@@ -179,6 +179,71 @@ public sealed class RecoveryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_rebuild_asked_for_while_the_node_stops_is_recorded_and_the_next_start_runs_it()
+    {
+        string x = NewAccount("x"), owner = NewAccount("owner");
+        var now = _time.GetUtcNow();
+        int day = DateOnly.FromDateTime(now.UtcDateTime).DayNumber;
+        var query = new Contracts.Metrics.MetricsQuery(day - 30, day, null, owner);
+        var shardOf = Contracts.Metrics.MetricsShards.ShardOf(x);
+
+        await using (var cluster = await Start())
+        {
+            await cluster.Client.GetGrain<IAccountGrain>(x).Register(new AccountProfile(x, owner, "smb", 5, null));
+            Assert.Equal(new IngestResult(1, 0), await Service<SignalIngestor>(cluster).IngestAsync([Revenue(x, "m1", now.AddDays(-3), 400m)]));
+            var shard = cluster.Client.GetGrain<Contracts.Metrics.IMetricsShard>(shardOf);
+            var bogus = new Dictionary<Scoring.Metrics.FactKey, decimal> { [new(Scoring.Metrics.FactKind.Account, 0)] = 1 };
+            await shard.Add("smb", owner, Scoring.Metrics.MetricFacts.Encode(bogus), await shard.GetEpoch());
+            Assert.Equal((2L, 5L, 400m), Figures(await shard.Query(query), owner));
+
+            // The node is stopping (as the silo's stop does first): a rebuild is not run against
+            // it but recorded as due, and nothing in this process runs it.
+            var rebuilder = Service<Grains.Metrics.MetricsRebuilder>(cluster);
+            await rebuilder.StopAsync();
+            var start = await rebuilder.RequestAsync("test: while stopping");
+            Assert.True(start.Queued);
+            await rebuilder.WhenIdleAsync();
+            var recorded = await cluster.Client.GetGrain<Contracts.Metrics.IMetricsEpochGrain>(0).Status();
+            Assert.Equal((start.Epoch, true, 0), (recorded.Epoch, recorded.Rebuilding, recorded.Done));
+            Assert.Equal((2L, 5L, 400m), Figures(await shard.Query(query), owner));
+            await cluster.StopAllSilosAsync();
+        }
+
+        // Nothing to replay: the start runs the recorded rebuild because the epoch says it never finished.
+        await using var restarted = await Start();
+        await Service<Grains.Metrics.MetricsRebuilder>(restarted).WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var status = await restarted.Client.GetGrain<Contracts.Metrics.IMetricsEpochGrain>(0).Status();
+        Assert.Equal((2L, false, 1, 1), (status.Epoch, status.Rebuilding, status.Done, status.Total));
+        Assert.Equal((1L, 5L, 400m), Figures(await restarted.Client.GetGrain<Contracts.Metrics.IMetricsShard>(shardOf).Query(query), owner));
+    }
+
+    [Fact]
+    public async Task A_rebuild_cut_short_by_the_silo_stop_is_finished_by_the_next_start()
+    {
+        var now = _time.GetUtcNow();
+        string owner = NewAccount("owner");
+        var accounts = Enumerable.Range(0, 3_000).Select(i => NewAccount($"r{i}")).ToArray();
+        await using (var cluster = await Start())
+        {
+            Assert.Equal(new IngestResult(accounts.Length, 0),
+                await Service<SignalIngestor>(cluster).IngestAsync(accounts.Select(a => Revenue(a, "m1", now.AddDays(-3), 10m)).ToArray()));
+            await Task.WhenAll(accounts.Select(a => cluster.Client.GetGrain<IAccountGrain>(a).Register(new AccountProfile(a, owner, "smb", 1, null))));
+            var indexShards = Enumerable.Range(0, Contracts.Index.AccountIndex.ShardCount).Select(s => cluster.Client.GetGrain<Contracts.Index.IAccountIndexShard>(s));
+            await Poll.Until(async () => (await Task.WhenAll(indexShards.Select(s => s.AccountIds()))).Sum(ids => ids.Length), n => n == accounts.Length);
+            var rebuilder = Service<Grains.Metrics.MetricsRebuilder>(cluster);
+            await rebuilder.RequestAsync("test: the silo stops during it");
+            await cluster.StopAllSilosAsync();
+        }
+
+        // Whether the stop cut the run short or not, the next start leaves a finished epoch that
+        // counts every account (a cut-short run stays "rebuilding" and is run again).
+        await using var restarted = await Start();
+        await Service<Grains.Metrics.MetricsRebuilder>(restarted).WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var status = await restarted.Client.GetGrain<Contracts.Metrics.IMetricsEpochGrain>(0).Status();
+        Assert.Equal((false, accounts.Length), (status.Rebuilding, status.Done));
+    }
+
+    [Fact]
     public async Task Start_is_ready_before_the_replay_is_checkpointed_and_the_log_keeps_the_replayed_entries_until_it_is()
     {
         string x = NewAccount("x");
