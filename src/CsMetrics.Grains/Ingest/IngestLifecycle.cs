@@ -33,6 +33,13 @@ public sealed class IngestLifecycle(
     private Task? _loop;
     private Task? _sweeps;
     private Task? _heartbeats;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Completes when the stop's own work is over: the final checkpoint was written or failed.
+    /// What the silo's stop does after that (membership, deactivations) keeps nothing acknowledged.
+    /// </summary>
+    public Task Stopped => _stopped.Task;
 
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(
@@ -171,6 +178,18 @@ public sealed class IngestLifecycle(
     }
 
     private async Task StopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await StopIngestAsync();
+        }
+        finally
+        {
+            _stopped.TrySetResult();
+        }
+    }
+
+    private async Task StopIngestAsync()
     {
         readiness.MarkStopping();
         if (_stop is not null)

@@ -50,6 +50,13 @@ public sealed class CsMetricsOptions
     /// <summary>Orleans membership probe timeout: lower finds dead nodes sooner (tests, local clusters).</summary>
     public TimeSpan? ProbeTimeout { get; set; }
 
+    /// <summary>
+    /// How long the silo's stop may go on after the final checkpoint before the process exits with
+    /// code 1 anyway (<see cref="ShutdownWatchdog"/>); zero turns the watchdog off. Orleans retries
+    /// an unreachable membership table for ever while stopping (cluster mode with Redis down).
+    /// </summary>
+    public TimeSpan StopGrace { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Seed and stream realistic demo accounts (<c>--demo</c>).</summary>
     public bool Demo { get; set; }
 

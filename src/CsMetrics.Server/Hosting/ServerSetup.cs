@@ -46,6 +46,7 @@ public static class ServerSetup
         // The log replay runs after the silo's start, alongside the web server's (IngestStartService).
         builder.Services.AddSingleton(typeof(Grains.Ingest.IngestStartMode), Grains.Ingest.IngestStartMode.AfterHost);
         builder.Services.AddHostedService<IngestStartService>();
+        builder.Services.AddHostedService<ShutdownWatchdog>();
         // Orleans' placement runs through Polly, which logs every attempt at Information.
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
 

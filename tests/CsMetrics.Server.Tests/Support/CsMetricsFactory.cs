@@ -41,6 +41,8 @@ public sealed class CsMetricsFactory : WebApplicationFactory<Program>
             ["CsMetrics:GatewayPort"] = GatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             // Portfolio facts after every batch: tests read /api/v1/metrics right after ingest.
             ["CsMetrics:Metrics:PublishWindow"] = "00:00:00",
+            // Never Environment.Exit the test runner (ShutdownWatchdog); process tests keep it.
+            ["CsMetrics:StopGrace"] = "00:00:00",
         };
         if (apiKeys is not null)
         {
