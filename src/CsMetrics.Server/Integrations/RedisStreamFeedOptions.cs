@@ -37,6 +37,18 @@ public sealed class RedisStreamFeedOptions
     /// <summary>Entries read (or claimed) per command.</summary>
     public int ReadCount { get; set; } = 100;
 
+    /// <summary>
+    /// Deliveries after which an entry whose ingest keeps failing (not a validation error) is moved
+    /// to <c>:rejected</c> instead of being claimed again: a poison entry must not be retried for ever.
+    /// </summary>
+    public int MaxDeliveries { get; set; } = 10;
+
+    /// <summary>
+    /// A consumer with nothing pending that has not read for this long is removed from the group
+    /// (a node that died; a stopping node removes its own). Each start joins as a new consumer.
+    /// </summary>
+    public TimeSpan ConsumerExpiry { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Approximate cap of the <c>:rejected</c> stream (XADD MAXLEN ~).</summary>
     public int RejectedMaxLength { get; set; } = 10_000;
 

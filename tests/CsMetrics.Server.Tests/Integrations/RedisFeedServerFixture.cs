@@ -24,13 +24,21 @@ public sealed class RedisFeedServerFixture : ServerFixture, IAsyncLifetime
     public string Stream { get; } = $"test:signals:{Guid.NewGuid():N}";
 
     /// <summary>A server consuming <paramref name="stream"/> on this fixture's Redis.</summary>
-    public CsMetricsFactory FeedServer(string stream) => new(settings: new Dictionary<string, string?>
+    public CsMetricsFactory FeedServer(string stream, IDictionary<string, string?>? settings = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
     {
-        ["CsMetrics:RedisFeed:Connection"] = Redis.ConfigurationString,
-        ["CsMetrics:RedisFeed:Stream"] = stream,
-        ["CsMetrics:RedisFeed:ClaimIdle"] = ClaimIdle.ToString("c", CultureInfo.InvariantCulture),
-        ["CsMetrics:RedisFeed:PollInterval"] = "00:00:00.050",
-    });
+        var all = new Dictionary<string, string?>
+        {
+            ["CsMetrics:RedisFeed:Connection"] = Redis.ConfigurationString,
+            ["CsMetrics:RedisFeed:Stream"] = stream,
+            ["CsMetrics:RedisFeed:ClaimIdle"] = ClaimIdle.ToString("c", CultureInfo.InvariantCulture),
+            ["CsMetrics:RedisFeed:PollInterval"] = "00:00:00.050",
+        };
+        foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
+        {
+            all[k] = v;
+        }
+        return new(settings: all, services: services);
+    }
 
     protected override CsMetricsFactory CreateFactory() => FeedServer(Stream);
 

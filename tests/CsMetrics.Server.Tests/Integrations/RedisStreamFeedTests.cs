@@ -131,4 +131,56 @@ public sealed class RedisStreamFeedTests(RedisFeedServerFixture fixture) : IClas
         counts = (await read.GetAccountAsync(acc))!["signalCounts"]!.AsObject();
         Assert.Equal(3, counts["usage"]!.GetValue<long>());
     }
+
+    [Fact]
+    public async Task An_entry_whose_ingest_keeps_failing_goes_to_rejected_after_the_delivery_limit_and_the_feed_goes_on()
+    {
+        string stream = $"test:poison:{Guid.NewGuid():N}";
+        string poisoned = NewAccountId("redis-poison"), fine = NewAccountId("redis-fine");
+        var settings = new Dictionary<string, string?> { ["CsMetrics:RedisFeed:MaxDeliveries"] = "3" };
+        var attempts = new FailingIngestLog.Attempts();
+        await using var server = fixture.FeedServer(stream, settings, services => FailingIngestLog.Install(services, poisoned, attempts));
+        var read = await Task.Run(() => server.ClientWithKey(Keys.Read));
+
+        var poison = await AddAsync(stream, BatchEntry(Usage(poisoned)));
+        var last = await AddAsync(stream, BatchEntry(Usage(fine)));
+        await CountsAsync(read, fine, 1);
+        await DrainedAsync(stream, last);
+
+        var rejected = (await fixture.Db.StreamRangeAsync(stream + ":rejected")).Single();
+        Assert.Equal(poison, rejected["source_id"]);
+        Assert.Equal($"not ingested after 3 deliveries; last error: {FailingIngestLog.Message}", (string)rejected["error"]!);
+        Assert.Equal(BatchEntry(Usage(poisoned))[0].Name, rejected.Values.Last().Name);
+        // Tried exactly the limit: the first read and two claims; the third claim rejects it.
+        Assert.Equal(3, attempts.Count);
+    }
+
+    [Fact]
+    public async Task Consumers_of_nodes_that_are_gone_are_removed_and_a_stopping_node_removes_its_own()
+    {
+        string stream = $"test:consumers:{Guid.NewGuid():N}";
+        var db = fixture.Db;
+        await db.StreamCreateConsumerGroupAsync(stream, "csmetrics", StreamPosition.Beginning, createStream: true);
+        // A node that read nothing and died, long ago (as far as the 1 s expiry goes).
+        await db.ExecuteAsync("XGROUP", "CREATECONSUMER", stream, "csmetrics", "ghost");
+        Assert.Contains(await db.StreamConsumerInfoAsync(stream, "csmetrics"), c => c.Name == "ghost");
+
+        var settings = new Dictionary<string, string?>
+        {
+            ["CsMetrics:RedisFeed:ConsumerExpiry"] = "00:00:01",
+            ["CsMetrics:RedisFeed:Consumer"] = "this-node",
+        };
+        var server = fixture.FeedServer(stream, settings);
+        await using (server)
+        {
+            using var read = await Task.Run(() => server.ClientWithKey(Keys.Read));
+            // A consumer joins with its first read of an entry (Redis 7.0 does not add it on an empty read).
+            string acc = NewAccountId("redis-consumers");
+            await DrainedAsync(stream, await AddAsync(stream, BatchEntry(Usage(acc))));
+            await UntilAsync(() => db.StreamConsumerInfoAsync(stream, "csmetrics"),
+                cs => cs.Any(c => c.Name == "this-node") && cs.All(c => c.Name != "ghost"), "the ghost consumer to go and this node's to join");
+        }
+        // A clean stop: nothing was pending with it, so it left the group.
+        Assert.Empty(await db.StreamConsumerInfoAsync(stream, "csmetrics"));
+    }
 }

@@ -1,6 +1,8 @@
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace CsMetrics.Server.Tests.Support;
@@ -21,11 +23,14 @@ public sealed class CsMetricsFactory : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
     private readonly TempDirectory? _ownedDataDir;
+    private readonly Action<IServiceCollection>? _services;
 
     /// <param name="apiKeys">CsMetrics:ApiKeys; null leaves keys unconfigured (the server generates admin.key).</param>
     /// <param name="dataDir">An existing data folder (kept on dispose); null creates a temp one (deleted on dispose).</param>
-    public CsMetricsFactory(string? apiKeys = Keys.Configuration, string? dataDir = null, IDictionary<string, string?>? settings = null)
+    /// <param name="services">Changes to the server's services after its own (a fault to inject).</param>
+    public CsMetricsFactory(string? apiKeys = Keys.Configuration, string? dataDir = null, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
+        _services = services;
         if (dataDir is null)
         {
             _ownedDataDir = new TempDirectory("csmetrics-server-test");
@@ -72,6 +77,10 @@ public sealed class CsMetricsFactory : WebApplicationFactory<Program>
         // As deployed: in Development, minimal APIs throw on bad requests (e.g. "?limit=abc") and
         // the exception handler turns that into a 500 instead of the 400 production answers.
         builder.UseEnvironment("Production");
+        if (_services is not null)
+        {
+            builder.ConfigureTestServices(_services);
+        }
         builder.ConfigureLogging(logging =>
         {
             // Orleans is chatty at Information; keep test output to what matters.
