@@ -24,6 +24,7 @@ public static class EngineScenario
     {
         int signalsPerRound = context.Size(60_000, 15_000);
         int rounds = context.Size(4, 3);
+        int warmupRounds = context.Size(6, 2);
         using var dir = BenchContext.NewTempDirectory("engine");
         using var host = await InProcessSilo.StartAsync(dir.Path);
         try
@@ -37,9 +38,9 @@ public static class EngineScenario
             var result = await InterleavedRounds.RunAsync(rounds,
                 round => IngestAsync(ingestor, context.Workload.Generate(signalsPerRound, $"e{round}")),
                 round => Task.FromResult(loop.Run(context.Workload.Generate(signalsPerRound, $"e{round}"))),
-                "engine", "dictionary");
+                "engine", "dictionary", warmupRounds);
             context.Results.Record("inProcessSignalsPerSec", result.MedianA,
-                $"silo in the benchmark process, SQLite log + state, {signalsPerRound:N0} signals/round, batches of {BatchSize}, {Concurrency} in flight");
+                $"silo in the benchmark process, SQLite log + state, {signalsPerRound:N0} signals/round, batches of {BatchSize}, {Concurrency} in flight, median of {rounds} rounds after {warmupRounds} warm-up rounds");
             context.Results.Record("dictionaryRatio", result.MedianRatio,
                 $"engine/single-thread Dictionary loop median (min {result.MinRatio:F2}, max {result.MaxRatio:F2}); loop {result.MedianB:N0} signals/s");
         }

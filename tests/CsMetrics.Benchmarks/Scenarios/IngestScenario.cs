@@ -15,6 +15,7 @@ public static class IngestScenario
     {
         int signalsPerRound = context.Size(60_000, 15_000);
         int rounds = context.Size(4, 3);
+        int warmupRounds = context.Size(4, 1);
         using var dir = BenchContext.NewTempDirectory("ingest");
         var (server, _) = await BenchServer.StartAsync(dir.Path, new Dictionary<string, string> { ["CsMetrics__Benchmark__CeilingEndpoint"] = "true" });
         await using (server)
@@ -27,9 +28,9 @@ public static class IngestScenario
             var result = await InterleavedRounds.RunAsync(rounds,
                 round => HttpIngestLoad.SendAsync(client, HttpIngestLoad.IngestPath, Batches(context, $"d{round}", signalsPerRound), signalsPerRound, Concurrency),
                 round => HttpIngestLoad.SendAsync(client, HttpIngestLoad.CeilingPath, Batches(context, $"c{round}", signalsPerRound), signalsPerRound, Concurrency),
-                "durable", "ceiling");
+                "durable", "ceiling", warmupRounds);
             context.Results.Record("ingestHttpSignalsPerSec", result.MedianA,
-                $"server as a process, {signalsPerRound:N0} signals/round in batches of {BatchSize}, {Concurrency} in flight, median of {rounds} rounds");
+                $"server as a process, {signalsPerRound:N0} signals/round in batches of {BatchSize}, {Concurrency} in flight, median of {rounds} rounds after {warmupRounds} warm-up rounds");
             context.Results.Record("ingestCeilingRatio", result.MedianRatio,
                 $"durable/ceiling median (min {result.MinRatio:F2}, max {result.MaxRatio:F2}); ceiling {result.MedianB:N0} signals/s");
         }
