@@ -2,7 +2,7 @@ using CsMetrics.Benchmarks.Infrastructure;
 
 namespace CsMetrics.Scoring.Tests.BenchmarkInstruments;
 
-/// <summary>The benchmark's histogram and Zipf generator (tests/CsMetrics.Benchmarks): if they lie, every figure does.</summary>
+/// <summary>The benchmark's histogram, Zipf generator and interleaved rounds (tests/CsMetrics.Benchmarks): if they lie, every figure does.</summary>
 public class BenchmarkInstrumentTests
 {
     [Fact]
@@ -56,5 +56,17 @@ public class BenchmarkInstrumentTests
         var again = new Random(42);
         var first = new Random(42);
         Assert.Equal(Enumerable.Range(0, 100).Select(_ => zipf.Next(first)), Enumerable.Range(0, 100).Select(_ => zipf.Next(again)));
+    }
+
+    [Fact]
+    public async Task Interleaved_rounds_run_warm_ups_first_and_count_only_the_measured_rounds()
+    {
+        var calls = new List<string>();
+        // Warm-up rounds are far slower: counted, they would move every median.
+        double Rate(string side, int round) { calls.Add($"{side}{round}"); return round < 0 ? 1 : side == "a" ? 10 * (round + 1) : 5 * (round + 1); }
+        var result = await InterleavedRounds.RunAsync(3, r => Task.FromResult(Rate("a", r)), r => Task.FromResult(Rate("b", r)), "a", "b", warmupRounds: 2);
+
+        Assert.Equal(["a-2", "b-2", "a-1", "b-1", "a0", "b0", "a1", "b1", "a2", "b2"], calls);
+        Assert.Equal((20.0, 10.0, 2.0, 2.0, 2.0, 3), (result.MedianA, result.MedianB, result.MedianRatio, result.MinRatio, result.MaxRatio, result.Rounds));
     }
 }
