@@ -532,6 +532,17 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
     }
 
     /// <summary>
+    /// The facts of the current state in this thread's scratch map: valid until the next await
+    /// (another grain's turn on this thread may refill it), so only for a build that is diffed and
+    /// encoded within one synchronous stretch.
+    /// </summary>
+    private Dictionary<FactKey, decimal> CurrentFactsScratch()
+    {
+        var p = _state.State.Profile;
+        return MetricFacts.Build(_aggregates, p?.Seats ?? 0, p?.RenewalDate, FactScratch.Current);
+    }
+
+    /// <summary>
     /// What the shard holds for this account, taken before anything changes: the facts of the
     /// current state (every change is published), or nothing if it never published.
     /// </summary>
@@ -577,8 +588,6 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
     private async Task PublishMetricFacts()
     {
         _publishScheduled = false;
-        var current = CurrentFacts();
-        _lastFactCount = current.Count;
         var group = MetricsGroup();
         var shard = GrainFactory.Get<IMetricsShard>(MetricsShards.ShardOf(AccountId));
         if (!_state.State.MetricsPublished)
@@ -588,12 +597,16 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
             _state.State.MetricsEpoch = await shard.GetEpoch();
         }
         long epoch = _state.State.MetricsEpoch, shardEpoch = epoch;
+        // Built, diffed and encoded with no await in between: the scratch maps are this thread's.
+        var current = CurrentFactsScratch();
+        _lastFactCount = current.Count;
         if (group == _sentGroup)
         {
-            var delta = MetricFacts.Diff(_sentFacts!, current);
-            if (delta.Count > 0)
+            var delta = MetricFacts.Diff(_sentFacts!, current, FactScratch.Delta);
+            byte[]? payload = delta.Count > 0 ? MetricFacts.Encode(delta) : null;
+            if (payload is not null)
             {
-                shardEpoch = await shard.Add(group.Segment, group.Owner, MetricFacts.Encode(delta), epoch);
+                shardEpoch = await shard.Add(group.Segment, group.Owner, payload, epoch);
             }
         }
         else
@@ -721,19 +734,23 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         var p = s.Profile;
         var (score, band, overridden) = Effective();
         int today = DayNumber.Of(_time.GetUtcNow());
+        var last = _lastReported;
         string? reason = overridden ? $"override: {s.Override!.Reason}" : s.RecentChanges.FirstOrDefault()?.Reason;
+        // Built with the last report's revision and, when the week's points are the same, its
+        // trend array: the record's equality then says whether anything shown changed, without
+        // copies to compare (this runs on every apply).
         var entry = new IndexEntry(
             AccountId, p?.Name, p?.Owner, p?.Segment, score, band, p?.RenewalDate, s.ScoreChangedAt,
             ScoreTrend.Delta(s.DailyCloses, s.FirstScore, s.Score, today, 7),
             ScoreTrend.Delta(s.DailyCloses, s.FirstScore, s.Score, today, 30),
             reason,
-            ScoreTrend.Sparkline(s.DailyCloses, s.Score, today),
+            ScoreTrend.Sparkline(s.DailyCloses, s.Score, today, last?.Trend),
             _aggregates.LastUsageAt,
-            0,
+            last?.Revision ?? 0,
             overridden,
             _aggregates.LatestDetractorAt,
             _aggregates.OldestUnansweredUrgentAt);
-        if (_lastReported is not null && SameListing(_lastReported, entry))
+        if (entry == last)
         {
             return null;
         }
@@ -744,9 +761,6 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         _lastReported = entry;
         return entry;
     }
-
-    private static bool SameListing(IndexEntry a, IndexEntry b) =>
-        a with { Revision = 0, Trend = b.Trend } == b with { Revision = 0 } && a.Trend.AsSpan().SequenceEqual(b.Trend);
 
     private AccountView BuildView()
     {

@@ -51,21 +51,30 @@ public static class ScoreTrend
     }
 
     /// <summary>The closes of the last 7 days (where known) followed by the current score.</summary>
-    public static double[] Sparkline(List<DayScore> closes, double? current, int today)
+    public static double[] Sparkline(List<DayScore> closes, double? current, int today) =>
+        Sparkline(closes, current, today, reuse: null);
+
+    /// <summary>
+    /// The sparkline, or <paramref name="reuse"/> itself when it holds the same points: the
+    /// listing is rebuilt on every apply and usually shows the same week, so no new array then
+    /// (and the listing's record equality sees the same reference).
+    /// </summary>
+    public static double[] Sparkline(List<DayScore> closes, double? current, int today, double[]? reuse)
     {
         if (current is not { } now)
         {
-            return [];
+            return reuse is [] ? reuse : [];
         }
-        var points = new List<double>(8);
+        Span<double> points = stackalloc double[8];
+        int n = 0;
         for (int d = today - 7; d < today; d++)
         {
             if (CloseOn(closes, d) is { } v)
             {
-                points.Add(v);
+                points[n++] = v;
             }
         }
-        points.Add(now);
-        return [.. points];
+        points[n++] = now;
+        return reuse is not null && points[..n].SequenceEqual(reuse) ? reuse : points[..n].ToArray();
     }
 }

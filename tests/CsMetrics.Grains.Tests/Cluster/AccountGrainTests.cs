@@ -11,6 +11,30 @@ namespace CsMetrics.Grains.Tests.Cluster;
 public sealed class AccountGrainTests(ClusterFixture fixture)
 {
     [Fact]
+    public async Task The_listing_goes_to_the_index_only_when_something_it_shows_changed()
+    {
+        string id = NewAccount();
+        var now = fixture.Time.GetUtcNow();
+        var grain = fixture.Account(id);
+
+        var first = await grain.ApplyAndList(Batch(Usage(id, "u1", now.AddMinutes(-10), "alice", "reports.export")));
+        Assert.NotNull(first.Listing);
+
+        // Earlier the same day, same user and feature: the score, its reason, the last usage and
+        // the week's trend all stay as listed, so there is nothing to send.
+        var same = await grain.ApplyAndList(Batch(Usage(id, "u2", now.AddMinutes(-20), "alice", "reports.export")));
+        Assert.Equal((1, 0), ApplyCounts.Of(same));
+        Assert.Null(same.Listing);
+
+        var moved = await grain.ApplyAndList(Batch(Ticket(id, "t1", now.AddMinutes(-5), "T-1", TicketStatus.Opened, TicketPriority.Urgent)));
+        Assert.NotNull(moved.Listing);
+        Assert.True(moved.Listing.Revision > first.Listing.Revision);
+        Assert.True(moved.Listing.Score < first.Listing.Score);
+        Assert.Equal(first.Listing.Trend.Length, moved.Listing.Trend.Length);
+        Assert.Equal(moved.Listing.Score, moved.Listing.Trend[^1]);
+    }
+
+    [Fact]
     public async Task Apply_counts_each_type_and_skips_duplicate_ids_within_and_across_batches()
     {
         string id = NewAccount();

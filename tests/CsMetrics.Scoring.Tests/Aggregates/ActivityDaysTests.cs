@@ -91,4 +91,38 @@ public class ActivityDaysTests
         Assert.Equal(0, d.Count);
         Assert.Empty(d.All());
     }
+
+    [Fact]
+    public void Enumerations_that_overlap_or_stop_early_each_see_every_pair()
+    {
+        // All() sorts into a pooled array returned when the enumeration ends: nested and
+        // abandoned enumerations must not share or lose one.
+        var days = new ActivityDays();
+        for (int s = 0; s < 50; s++)
+        {
+            for (int d = 0; d < 40; d += 3)
+            {
+                days.Mark(s, Day + d);
+            }
+        }
+        var expected = days.All().ToList();
+        Assert.Equal(50 * 14, expected.Count);
+        Assert.Equal((0, Day), days.All().First());
+        // As many entries as the first (the pool hands out arrays by size): a shared array would show.
+        var other = new ActivityDays();
+        for (int s = 0; s < days.Count; s++)
+        {
+            other.Mark(1_000 + s, Day);
+        }
+        var seen = new List<(int, int)>();
+        foreach (var outer in days.All())
+        {
+            seen.Add(outer);
+            // Another table enumerated (and a third one abandoned) in the middle of this one.
+            Assert.Equal(days.Count, other.All().Count());
+            _ = other.All().First();
+        }
+        Assert.Equal(expected, seen);
+        Assert.Equal(expected, days.All().ToList());
+    }
 }
