@@ -6,9 +6,10 @@ namespace CsMetrics.Grains.Accounts;
 /// Per-thread maps for the metrics publish, which builds an account's facts, diffs them with what
 /// it sent and encodes the difference: before, each publish allocated both maps (with the
 /// activity arrays they are built from, about a tenth of the engine's allocated bytes). They are
-/// valid only until the thread's next await. The baseline an account keeps between its first change and its publish
-/// stays its own map: a publish window has thousands of them outstanding, and a few spares per
-/// thread were measured to cover almost none (the publish queue finishes them in bursts).
+/// valid only until the thread's next await. The baseline an account keeps between its first
+/// change and its publish stays its own map: a publish window has thousands of them outstanding,
+/// and a few spares per thread were measured to cover almost none (the publish queue finishes
+/// them in bursts).
 /// </summary>
 internal static class FactScratch
 {
