@@ -36,6 +36,10 @@ public sealed class RedisFeedProcessTests(ITestOutputHelper output) : IDisposabl
         {
             var a = await servers.StartAsync("node a", _dataA.Path, environment);
             var b = await servers.StartAsync("node b", _dataB.Path, environment);
+            // Ready is not yet reading: each feed connects to Redis after readiness (on a busy
+            // machine that took 2 s, and node a took every entry alone).
+            await a.AssertOutputContainsAsync("Redis stream feed: consuming");
+            await b.AssertOutputContainsAsync("Redis stream feed: consuming");
 
             // 40 entries of 5 usage signals for 4 accounts, added while both nodes read.
             var accounts = Enumerable.Range(0, 4).Select(_ => NewAccountId("proc")).ToArray();
