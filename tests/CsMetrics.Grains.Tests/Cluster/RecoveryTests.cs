@@ -144,20 +144,12 @@ public sealed class RecoveryTests : IDisposable
     {
         string x = NewAccount("x"), owner = NewAccount("owner");
         var now = _time.GetUtcNow();
-        int day = DateOnly.FromDateTime(now.UtcDateTime).DayNumber;
-        var query = new Contracts.Metrics.MetricsQuery(day - 30, day, null, owner);
-        var shardOf = Contracts.Metrics.MetricsShards.ShardOf(x);
 
         await using (var cluster = await Start())
         {
-            await cluster.Client.GetGrain<IAccountGrain>(x).Register(new AccountProfile(x, owner, "smb", 5, null));
-            Assert.Equal(new IngestResult(1, 0), await Service<SignalIngestor>(cluster).IngestAsync([Revenue(x, "m1", now.AddDays(-3), 400m)]));
-            // Drift, saved with the clean stop: the shard counts a delta nobody sent (as a delta
-            // sent twice around a crash would), 1 account and 8 seats more.
-            var shard = cluster.Client.GetGrain<Contracts.Metrics.IMetricsShard>(shardOf);
-            var bogus = new Dictionary<Scoring.Metrics.FactKey, decimal> { [new(Scoring.Metrics.FactKind.Account, 0)] = 1, [new(Scoring.Metrics.FactKind.Seats, 0)] = 8 };
-            await shard.Add("smb", owner, Scoring.Metrics.MetricFacts.Encode(bogus), await shard.GetEpoch());
-            Assert.Equal((2L, 13L, 400m), Figures(await shard.Query(query), owner));
+            // Drift, saved with the clean stop: 1 account and 8 seats more.
+            await AddDriftedAccountAsync(cluster, x, owner, now, seats: 8);
+            Assert.Equal((2L, 13L, 400m), await ShardFiguresAsync(cluster, x, owner));
             await cluster.StopAllSilosAsync();
         }
 
@@ -168,14 +160,13 @@ public sealed class RecoveryTests : IDisposable
         }
 
         await using var restarted = await Start();
-        // The rebuild is requested once the replay's checkpoint is done.
+        // The rebuild is recorded before the replay's checkpoint and runs in the background.
         await RecoveryCheckpointed(restarted);
         await Service<Grains.Metrics.MetricsRebuilder>(restarted).WhenIdleAsync();
         var status = await restarted.Client.GetGrain<Contracts.Metrics.IMetricsEpochGrain>(0).Status();
         Assert.Equal((1L, false, 1, 1), (status.Epoch, status.Rebuilding, status.Done, status.Total));
-        var rebuilt = restarted.Client.GetGrain<Contracts.Metrics.IMetricsShard>(shardOf);
-        Assert.Equal(1L, await rebuilt.GetEpoch());
-        Assert.Equal((1L, 5L, 450m), Figures(await rebuilt.Query(query), owner));
+        Assert.Equal(1L, await restarted.Client.GetGrain<Contracts.Metrics.IMetricsShard>(Contracts.Metrics.MetricsShards.ShardOf(x)).GetEpoch());
+        Assert.Equal((1L, 5L, 450m), await ShardFiguresAsync(restarted, x, owner));
     }
 
     [Fact]
@@ -183,18 +174,11 @@ public sealed class RecoveryTests : IDisposable
     {
         string x = NewAccount("x"), owner = NewAccount("owner");
         var now = _time.GetUtcNow();
-        int day = DateOnly.FromDateTime(now.UtcDateTime).DayNumber;
-        var query = new Contracts.Metrics.MetricsQuery(day - 30, day, null, owner);
-        var shardOf = Contracts.Metrics.MetricsShards.ShardOf(x);
 
         await using (var cluster = await Start())
         {
-            await cluster.Client.GetGrain<IAccountGrain>(x).Register(new AccountProfile(x, owner, "smb", 5, null));
-            Assert.Equal(new IngestResult(1, 0), await Service<SignalIngestor>(cluster).IngestAsync([Revenue(x, "m1", now.AddDays(-3), 400m)]));
-            var shard = cluster.Client.GetGrain<Contracts.Metrics.IMetricsShard>(shardOf);
-            var bogus = new Dictionary<Scoring.Metrics.FactKey, decimal> { [new(Scoring.Metrics.FactKind.Account, 0)] = 1 };
-            await shard.Add("smb", owner, Scoring.Metrics.MetricFacts.Encode(bogus), await shard.GetEpoch());
-            Assert.Equal((2L, 5L, 400m), Figures(await shard.Query(query), owner));
+            await AddDriftedAccountAsync(cluster, x, owner, now, seats: 0);
+            Assert.Equal((2L, 5L, 400m), await ShardFiguresAsync(cluster, x, owner));
 
             // The node is stopping (as the silo's stop does first): a rebuild is not run against
             // it but recorded as due, and nothing in this process runs it.
@@ -205,7 +189,7 @@ public sealed class RecoveryTests : IDisposable
             await rebuilder.WhenIdleAsync();
             var recorded = await cluster.Client.GetGrain<Contracts.Metrics.IMetricsEpochGrain>(0).Status();
             Assert.Equal((start.Epoch, true, 0), (recorded.Epoch, recorded.Rebuilding, recorded.Done));
-            Assert.Equal((2L, 5L, 400m), Figures(await shard.Query(query), owner));
+            Assert.Equal((2L, 5L, 400m), await ShardFiguresAsync(cluster, x, owner));
             await cluster.StopAllSilosAsync();
         }
 
@@ -214,7 +198,7 @@ public sealed class RecoveryTests : IDisposable
         await Service<Grains.Metrics.MetricsRebuilder>(restarted).WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(60));
         var status = await restarted.Client.GetGrain<Contracts.Metrics.IMetricsEpochGrain>(0).Status();
         Assert.Equal((2L, false, 1, 1), (status.Epoch, status.Rebuilding, status.Done, status.Total));
-        Assert.Equal((1L, 5L, 400m), Figures(await restarted.Client.GetGrain<Contracts.Metrics.IMetricsShard>(shardOf).Query(query), owner));
+        Assert.Equal((1L, 5L, 400m), await ShardFiguresAsync(restarted, x, owner));
     }
 
     [Fact]
@@ -336,6 +320,31 @@ public sealed class RecoveryTests : IDisposable
         }
 
         public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+
+    /// <summary>
+    /// An account with 5 seats and MRR 400 whose shard also counts a delta nobody sent (as a
+    /// delta sent twice around a crash would): one account and <paramref name="seats"/> seats more.
+    /// </summary>
+    private static async Task AddDriftedAccountAsync(InProcessTestCluster cluster, string account, string owner, DateTimeOffset now, int seats)
+    {
+        await cluster.Client.GetGrain<IAccountGrain>(account).Register(new AccountProfile(account, owner, "smb", 5, null));
+        Assert.Equal(new IngestResult(1, 0), await Service<SignalIngestor>(cluster).IngestAsync([Revenue(account, "m1", now.AddDays(-3), 400m)]));
+        var shard = cluster.Client.GetGrain<Contracts.Metrics.IMetricsShard>(Contracts.Metrics.MetricsShards.ShardOf(account));
+        var bogus = new Dictionary<Scoring.Metrics.FactKey, decimal> { [new(Scoring.Metrics.FactKind.Account, 0)] = 1 };
+        if (seats > 0)
+        {
+            bogus[new(Scoring.Metrics.FactKind.Seats, 0)] = seats;
+        }
+        await shard.Add("smb", owner, Scoring.Metrics.MetricFacts.Encode(bogus), await shard.GetEpoch());
+    }
+
+    /// <summary>The owner's portfolio figures of the last 30 days in the account's metrics shard.</summary>
+    private async Task<(long Accounts, long Seats, decimal MrrEnd)> ShardFiguresAsync(InProcessTestCluster cluster, string account, string owner)
+    {
+        int day = DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime).DayNumber;
+        var shard = cluster.Client.GetGrain<Contracts.Metrics.IMetricsShard>(Contracts.Metrics.MetricsShards.ShardOf(account));
+        return Figures(await shard.Query(new Contracts.Metrics.MetricsQuery(day - 30, day, null, owner)), owner);
     }
 
     private static (long Accounts, long Seats, decimal MrrEnd) Figures(byte[] facts, string owner)
