@@ -213,19 +213,23 @@ public sealed class RedisStreamFeed(
     private async Task<bool> DeleteIfIdleAsync(IDatabase db, string consumer, long idleAtLeastMs) =>
         (long)await db.ScriptEvaluateAsync(DeleteIfIdleScript, [_o.Stream], [_o.Group, consumer, idleAtLeastMs]) == 1;
 
-    /// <summary>How often each claimed entry has been delivered, this claim included (XPENDING over their id range).</summary>
+    /// <summary>
+    /// How often each claimed entry has been delivered, this claim included: XPENDING per id
+    /// (pipelined). One query over the claimed ids' range, limited to their number, could return
+    /// this consumer's other pending entries in that range instead of some of them.
+    /// </summary>
     private async Task<Dictionary<string, int>> DeliveriesAsync(IDatabase db, StreamEntry[] claimed)
     {
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        var ids = claimed.Where(e => !e.IsNull).Select(e => e.Id).ToArray();
-        if (ids.Length == 0)
+        var lookups = claimed.Where(e => !e.IsNull)
+            .Select(e => db.StreamPendingMessagesAsync(_o.Stream, _o.Group, 1, _consumer, e.Id, e.Id))
+            .ToArray();
+        foreach (var found in await Task.WhenAll(lookups))
         {
-            return counts;
-        }
-        var pending = await db.StreamPendingMessagesAsync(_o.Stream, _o.Group, claimed.Length, _consumer, ids[0], ids[^1]);
-        foreach (var p in pending)
-        {
-            counts[p.MessageId!] = p.DeliveryCount;
+            foreach (var p in found)
+            {
+                counts[p.MessageId!] = p.DeliveryCount;
+            }
         }
         return counts;
     }
