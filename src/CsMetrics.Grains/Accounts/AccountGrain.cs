@@ -88,7 +88,14 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
     /// <summary>Random per activation: tells the checkpointer whether the state it verifies is the one its entries went to.</summary>
     private readonly long _activation = Random.Shared.NextInt64(1, long.MaxValue);
 
-    private string AccountId => this.GetPrimaryKeyString();
+    private string? _accountId;
+
+    /// <summary>
+    /// Kept once read: the grain id stores the key as bytes, so every read made a new string
+    /// (several per apply: the dirty mark, the listing, the publish queue), and the listing held
+    /// its own copy anyway.
+    /// </summary>
+    private string AccountId => _accountId ??= this.GetPrimaryKeyString();
 
     private bool Exists => _state.RecordExists || _state.State.Profile is not null || _aggregates.LastSignalAt is not null;
 
