@@ -109,19 +109,36 @@ public sealed class FactTable
     {
         foreach (var (k, v) in facts)
         {
-            var map = _byKind[(int)k.Kind] ??= [];
-            if (!map.TryGetValue((k.Day, k.Label), out var bucket))
-            {
-                bucket = new FactBucket();
-                map[(k.Day, k.Label)] = bucket;
-                _buckets++;
-            }
-            bucket.Add(k.Aux, sign * v);
-            if (bucket.Count == 0)
-            {
-                map.Remove((k.Day, k.Label));
-                _buckets--;
-            }
+            Add(k, sign * v);
+        }
+    }
+
+    /// <summary>
+    /// The same for a map, enumerated without boxing its enumerator: a metrics shard adds every
+    /// publish to four tables (group, segment, owner, all), the shard's hot path.
+    /// </summary>
+    public void Add(Dictionary<FactKey, decimal> facts, int sign)
+    {
+        foreach (var (k, v) in facts)
+        {
+            Add(k, sign * v);
+        }
+    }
+
+    private void Add(FactKey k, decimal value)
+    {
+        var map = _byKind[(int)k.Kind] ??= [];
+        if (!map.TryGetValue((k.Day, k.Label), out var bucket))
+        {
+            bucket = new FactBucket();
+            map[(k.Day, k.Label)] = bucket;
+            _buckets++;
+        }
+        bucket.Add(k.Aux, value);
+        if (bucket.Count == 0)
+        {
+            map.Remove((k.Day, k.Label));
+            _buckets--;
         }
     }
 
