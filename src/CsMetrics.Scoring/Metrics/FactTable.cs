@@ -98,47 +98,35 @@ public sealed class FactTable
 
     public bool IsEmpty => _buckets == 0;
 
-    public static FactTable From(IEnumerable<KeyValuePair<FactKey, decimal>> facts)
+    public static FactTable From(Dictionary<FactKey, decimal> facts)
     {
         var table = new FactTable();
         table.Add(facts, +1);
         return table;
     }
 
-    public void Add(IEnumerable<KeyValuePair<FactKey, decimal>> facts, int sign)
-    {
-        foreach (var (k, v) in facts)
-        {
-            Add(k, sign * v);
-        }
-    }
-
     /// <summary>
-    /// The same for a map, enumerated without boxing its enumerator: a metrics shard adds every
-    /// publish to four tables (group, segment, owner, all), the shard's hot path.
+    /// Adds (sign +1) or removes (−1) facts. A map rather than any sequence: enumerated without
+    /// boxing its enumerator, and a metrics shard adds every publish to four tables (group,
+    /// segment, owner, all), the shard's hot path.
     /// </summary>
     public void Add(Dictionary<FactKey, decimal> facts, int sign)
     {
         foreach (var (k, v) in facts)
         {
-            Add(k, sign * v);
-        }
-    }
-
-    private void Add(FactKey k, decimal value)
-    {
-        var map = _byKind[(int)k.Kind] ??= [];
-        if (!map.TryGetValue((k.Day, k.Label), out var bucket))
-        {
-            bucket = new FactBucket();
-            map[(k.Day, k.Label)] = bucket;
-            _buckets++;
-        }
-        bucket.Add(k.Aux, value);
-        if (bucket.Count == 0)
-        {
-            map.Remove((k.Day, k.Label));
-            _buckets--;
+            var map = _byKind[(int)k.Kind] ??= [];
+            if (!map.TryGetValue((k.Day, k.Label), out var bucket))
+            {
+                bucket = new FactBucket();
+                map[(k.Day, k.Label)] = bucket;
+                _buckets++;
+            }
+            bucket.Add(k.Aux, sign * v);
+            if (bucket.Count == 0)
+            {
+                map.Remove((k.Day, k.Label));
+                _buckets--;
+            }
         }
     }
 

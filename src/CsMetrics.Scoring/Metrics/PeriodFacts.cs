@@ -70,7 +70,7 @@ public sealed class PeriodFacts
     public static PeriodFacts Empty(int from, int to) => new() { From = from, To = to };
 
     /// <summary>Sums one account's facts into this period; <paramref name="segment"/> keys the per-segment sentiment.</summary>
-    public void Add(IEnumerable<KeyValuePair<FactKey, decimal>> facts, string segment) => Add(FactTable.From(facts), segment);
+    public void Add(Dictionary<FactKey, decimal> facts, string segment) => Add(FactTable.From(facts), segment);
 
     /// <summary>
     /// Adds only a table's NPS and CSAT counts to <see cref="BySegment"/> (the totals come from
