@@ -87,12 +87,14 @@ public interface IAccountGrain : IGrainWithStringKey
     Task RepublishMetrics(long epoch);
 
     /// <summary>
-    /// Writes the state if it changed and returns this activation's id (as <see cref="ApplyResult.Activation"/>
-    /// does). The checkpointer compares it with the activation that applied its log entries: another
-    /// id means the account came back from an older checkpoint (its silo died) and lost them.
+    /// Writes the state if it changed and says which activations' applies that state holds: this
+    /// one (as <see cref="ApplyResult.Activation"/> names it) and those that wrote everything they
+    /// applied when they deactivated. The checkpointer compares them with the activations that
+    /// applied its log entries: one not held means the account came back from an older
+    /// checkpoint (its silo died) and lost them.
     /// </summary>
-    [Alias("CheckpointActivation")]
-    Task<long> CheckpointActivation();
+    [Alias("CheckpointHolders")]
+    Task<StateHolders> CheckpointHolders();
 
     /// <summary>
     /// Publishes the account's metric facts if a change is waiting for its publish window (the

@@ -42,6 +42,8 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
     [ThreadStatic]
     private static ComponentScore[]? t_scratch;
     private bool _dirtyState;
+    /// <summary>Log entries went through this activation: it has to hand off when it deactivates.</summary>
+    private bool _appliedFromLog;
     private IndexEntry? _lastReported;
     /// <summary>
     /// The metric facts the shard holds for this account, and under which (segment, owner), taken
@@ -120,8 +122,12 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
             _publishQueue.Remove(AccountId); // published here: the queue must not wake it again
             await PublishMetricFacts();
         }
-        if (_dirtyState)
+        // Also when a checkpoint wrote everything already: log entries this activation applied
+        // may still be waiting for a checkpoint that asks for it, and only the state can say
+        // that it holds them once the activation is gone.
+        if (_dirtyState || _appliedFromLog)
         {
+            HandOff();
             await WriteAsync();
         }
     }
@@ -137,6 +143,8 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         // Never score with a scorecard older than the one this account already has (a silo
         // that has not yet heard of a new version refreshes first).
         await _scorecards.EnsureVersionAsync(GrainFactory, _state.State.ScorecardVersion);
+        // Every apply, duplicates only included: the ingestor marks the account with this activation.
+        _appliedFromLog = true;
         var card = Card();
         var now = _time.GetUtcNow();
         if (publishMetrics)
@@ -690,10 +698,28 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         }
     }
 
-    public async Task<long> CheckpointActivation()
+    public async Task<StateHolders> CheckpointHolders()
     {
         await Checkpoint();
-        return _activation;
+        return new StateHolders(_activation, _state.State.HandedOff);
+    }
+
+    /// <summary>
+    /// Handed-off activations the state remembers. An account handed from activation to
+    /// activation more often than this between two checkpoints (seconds apart) costs a log
+    /// replay, not correctness.
+    /// </summary>
+    public const int HandedOffKept = 4;
+
+    /// <summary>Adds this activation to the handed-off ones before its last write.</summary>
+    private void HandOff()
+    {
+        var handedOff = _state.State.HandedOff;
+        int keep = Math.Min(handedOff.Length, HandedOffKept - 1);
+        var next = new long[keep + 1];
+        Array.Copy(handedOff, handedOff.Length - keep, next, 0, keep);
+        next[keep] = _activation;
+        _state.State.HandedOff = next;
     }
 
     private Scorecard Card() => _scorecards.Current;

@@ -35,6 +35,12 @@ public sealed class AccountGrainState
     [Id(16)] public bool MetricsPublished { get; set; }
     /// <summary>The portfolio metrics epoch the account last published under (0: before any rebuild).</summary>
     [Id(17)] public long MetricsEpoch { get; set; }
+    /// <summary>
+    /// Activations that wrote this state when they deactivated, with everything they had applied
+    /// (newest last, at most <see cref="AccountGrain.HandedOffKept"/>): the checkpoint's proof
+    /// that their log entries are held here although another activation answers now.
+    /// </summary>
+    [Id(18)] public long[] HandedOff { get; set; } = [];
 
     // Calibration (docs/calibration.md). Ids from 40 leave room for other state without renumbering.
     /// <summary>Band and component scores at the end of each day they changed (oldest first), for calibration.</summary>

@@ -22,10 +22,10 @@ public sealed class CheckpointOptions
 /// <para>
 /// In a cluster the accounts this node's log fed may live on other silos. If one of those silos
 /// died, an account comes back from its last checkpoint without the entries applied since, and
-/// truncating the log would lose them. So each account says which activation wrote its state;
-/// if that is not the one activation that applied this round's entries, the log is replayed
-/// past the checkpoint (ids make that exact) and the truncation waits for a round in which
-/// every account checks out.
+/// truncating the log would lose them. So each account says which activations' applies its
+/// state holds (the live one, and those that wrote everything when they deactivated); if one
+/// that applied this round's entries is not among them, the log is replayed past the checkpoint
+/// (ids make that exact) and the truncation waits for a round in which every account checks out.
 /// </para>
 /// </summary>
 public sealed class Checkpointer(
@@ -68,7 +68,7 @@ public sealed class Checkpointer(
             {
                 await WriteAccountsAsync(ids, async pair =>
                 {
-                    long writtenBy = await grains.Get<IAccountGrain>(pair.Key).CheckpointActivation();
+                    var writtenBy = await grains.Get<IAccountGrain>(pair.Key).CheckpointHolders();
                     if (!pair.Value.IsHeldBy(writtenBy))
                     {
                         lost.Add(pair.Key);

@@ -1,3 +1,4 @@
+using CsMetrics.Contracts.Accounts;
 using CsMetrics.Contracts.Signals;
 
 namespace CsMetrics.Grains.Checkpoints;
@@ -77,24 +78,34 @@ public sealed class DirtyAccounts
 
 /// <summary>
 /// What the log did to one account since the last checkpoint: the highest entry, and which grain
-/// activation applied the entries (<see cref="Mixed"/> when more than one did: an activation
-/// ended in between, maybe without writing).
+/// activations applied the entries: <see cref="Activation"/>, <see cref="Other"/> when a second one
+/// did (an activation ended in between, with or without writing), <see cref="Mixed"/> when more did.
 /// </summary>
-public readonly record struct DirtyMark(long Sequence, long Activation, bool Mixed)
+public readonly record struct DirtyMark(long Sequence, long Activation, bool Mixed, long Other = 0)
 {
-    public DirtyMark With(long sequence, long activation) => new(
-        Math.Max(Sequence, sequence),
-        Activation == 0 ? activation : Activation,
-        Mixed || (activation != 0 && Activation != 0 && activation != Activation));
+    public DirtyMark With(long sequence, long activation)
+    {
+        long seq = Math.Max(Sequence, sequence);
+        if (activation == 0 || activation == Activation || activation == Other)
+        {
+            return this with { Sequence = seq };
+        }
+        if (Activation == 0)
+        {
+            return this with { Sequence = seq, Activation = activation };
+        }
+        return Other == 0 ? this with { Sequence = seq, Other = activation } : this with { Sequence = seq, Mixed = true };
+    }
 
     public DirtyMark Merge(DirtyMark other)
     {
-        var merged = With(other.Sequence, other.Activation);
+        var merged = With(other.Sequence, other.Activation).With(0, other.Other);
         return merged with { Mixed = merged.Mixed || other.Mixed };
     }
 
-    /// <summary>Whether the state of <paramref name="writtenBy"/> provably holds every entry of this mark.</summary>
-    public bool IsHeldBy(long writtenBy) => Activation == 0 || (!Mixed && Activation == writtenBy);
+    /// <summary>Whether a state held by <paramref name="holders"/> provably holds every entry of this mark.</summary>
+    public bool IsHeldBy(StateHolders holders) =>
+        Activation == 0 || (!Mixed && holders.Holds(Activation) && (Other == 0 || holders.Holds(Other)));
 }
 
 /// <summary>

@@ -128,7 +128,7 @@ public sealed class OrphanLogAdopter(
             int short_ = 0;
             await Bounded.ForEachAsync(marks, 64, async pair =>
             {
-                long writtenBy = await grains.GetGrain<IAccountGrain>(pair.Key).CheckpointActivation();
+                var writtenBy = await grains.GetGrain<IAccountGrain>(pair.Key).CheckpointHolders();
                 if (!pair.Value.IsHeldBy(writtenBy))
                 {
                     Interlocked.Increment(ref short_);

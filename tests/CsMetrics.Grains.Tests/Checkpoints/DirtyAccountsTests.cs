@@ -1,3 +1,4 @@
+using CsMetrics.Contracts.Accounts;
 using CsMetrics.Contracts.Signals;
 using CsMetrics.Grains.Checkpoints;
 
@@ -62,14 +63,35 @@ public sealed class DirtyAccountsTests
         var taken = dirty.Drain();
 
         Assert.Equal(new DirtyMark(7, 11, Mixed: false), taken["a"]);
-        Assert.True(taken["a"].IsHeldBy(11));
-        Assert.False(taken["a"].IsHeldBy(99)); // the account came back as another activation: entries lost
+        Assert.True(taken["a"].IsHeldBy(Live(11)));
+        Assert.False(taken["a"].IsHeldBy(Live(99))); // the account came back as another activation: entries lost
+        Assert.True(taken["a"].IsHeldBy(Live(99, handedOff: 11))); // ...unless 11 wrote everything when it deactivated
 
-        Assert.Equal(new DirtyMark(4, 11, Mixed: true), taken["b"]);
-        Assert.False(taken["b"].IsHeldBy(11)); // activation 11 ended in between, maybe unwritten
-        Assert.False(taken["b"].IsHeldBy(12));
+        Assert.Equal(new DirtyMark(4, 11, Mixed: false, Other: 12), taken["b"]);
+        Assert.False(taken["b"].IsHeldBy(Live(11)));
+        Assert.False(taken["b"].IsHeldBy(Live(12))); // activation 11 ended in between, maybe unwritten
+        Assert.True(taken["b"].IsHeldBy(Live(12, handedOff: 11))); // it wrote everything when it deactivated
+        Assert.True(taken["b"].IsHeldBy(Live(13, handedOff: [11, 12])));
+        Assert.False(taken["b"].IsHeldBy(Live(13, handedOff: 11))); // 12 died unwritten: 13 came from 11's state
 
-        Assert.True(taken["c"].IsHeldBy(42)); // nothing from the log to lose
+        Assert.True(taken["c"].IsHeldBy(Live(42))); // nothing from the log to lose
+    }
+
+    [Fact]
+    public void A_third_activation_within_one_checkpoint_round_holds_nothing_provably()
+    {
+        var dirty = new DirtyAccounts();
+        dirty.Mark("a", 1, activation: 11);
+        dirty.Mark("a", 2, activation: 12);
+        dirty.Mark("a", 3, activation: 11);
+        Assert.Equal(new DirtyMark(3, 11, Mixed: false, Other: 12), dirty.Drain()["a"]);
+
+        dirty.Mark("a", 4, activation: 11);
+        dirty.Mark("a", 5, activation: 12);
+        dirty.Mark("a", 6, activation: 13);
+        var mark = dirty.Drain()["a"];
+        Assert.Equal(new DirtyMark(6, 11, Mixed: true, Other: 12), mark);
+        Assert.False(mark.IsHeldBy(Live(13, handedOff: [11, 12]))); // which of them applied what is no longer known
     }
 
     [Fact]
@@ -86,8 +108,13 @@ public sealed class DirtyAccountsTests
         dirty.Restore("b", failed["b"]);
         var taken = dirty.Drain();
 
-        Assert.Equal(new DirtyMark(9, 11, Mixed: true), taken["a"]);
-        Assert.Equal(new DirtyMark(6, 11, Mixed: true), taken["b"]);
+        Assert.Equal(new DirtyMark(9, 11, Mixed: false, Other: 13), taken["a"]);
+        Assert.Equal(new DirtyMark(6, 11, Mixed: false, Other: 12), taken["b"]);
+
+        // A restored mark with two activations and a new one with a third: more than a mark tracks.
+        dirty.Mark("b", 7, activation: 14);
+        dirty.Restore("b", taken["b"]);
+        Assert.Equal(new DirtyMark(7, 11, Mixed: true, Other: 12), dirty.Drain()["b"]);
     }
 
     [Fact]
@@ -98,7 +125,9 @@ public sealed class DirtyAccountsTests
         dirty.MarkApplied(["a"], [new ApplyResult(1, 0, 13)], logSequence: 5);
         var taken = dirty.Drain();
 
-        Assert.Equal(new DirtyMark(5, 11, Mixed: true), taken["a"]);
+        Assert.Equal(new DirtyMark(5, 11, Mixed: false, Other: 13), taken["a"]);
         Assert.Equal(new DirtyMark(4, 12, Mixed: false), taken["b"]);
     }
+
+    private static StateHolders Live(long activation, params long[] handedOff) => new(activation, handedOff);
 }
