@@ -61,6 +61,9 @@ public static class SiloSetup
         services.AddOptions<MetricsPublishOptions>().BindConfiguration(MetricsPublishOptions.Section);
         services.AddOptions<Calibration.CalibrationOptions>().BindConfiguration(Calibration.CalibrationOptions.Section);
         services.AddOptions<Sweeps.SweepOptions>().BindConfiguration(Sweeps.SweepOptions.Section);
+        services.AddOptions<MemoryOptions>().BindConfiguration(MemoryOptions.Section);
+        services.AddOptions<Orleans.Configuration.GrainCollectionOptions>()
+            .Configure<IOptions<MemoryOptions>>((collection, memory) => memory.Value.ApplyTo(collection));
         services.AddSingleton<Sweeps.SilenceSweeper>();
         services.AddSingleton<ScorecardRescorer>();
         services.AddSingleton<Metrics.MetricsRebuilder>();

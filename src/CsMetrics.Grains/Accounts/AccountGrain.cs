@@ -706,10 +706,10 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
 
     /// <summary>
     /// Handed-off activations the state remembers. An account handed from activation to
-    /// activation more often than this between two checkpoints (seconds apart) costs a log
-    /// replay, not correctness.
+    /// activation more often than this between two checkpoints (seconds apart: shedding under
+    /// extreme memory pressure) costs a log replay, not correctness.
     /// </summary>
-    public const int HandedOffKept = 4;
+    public const int HandedOffKept = 8;
 
     /// <summary>Adds this activation to the handed-off ones before its last write.</summary>
     private void HandOff()

@@ -78,15 +78,25 @@ public sealed class DirtyAccounts
 
 /// <summary>
 /// What the log did to one account since the last checkpoint: the highest entry, and which grain
-/// activations applied the entries: <see cref="Activation"/>, <see cref="Other"/> when a second one
-/// did (an activation ended in between, with or without writing), <see cref="Mixed"/> when more did.
+/// activations applied the entries: <see cref="Activation"/>, and <see cref="Others"/> when more
+/// did (an activation ended in between: shed, collected, or its silo died). Past
+/// <see cref="TrackedActivations"/> the mark stops counting and is <see cref="Mixed"/>.
 /// </summary>
-public readonly record struct DirtyMark(long Sequence, long Activation, bool Mixed, long Other = 0)
+public readonly record struct DirtyMark(long Sequence, long Activation, bool Mixed, long[]? Others = null)
 {
+    /// <summary>
+    /// As many as an account's state remembers handed-off activations
+    /// (<see cref="Accounts.AccountGrain.HandedOffKept"/>): more could never check out.
+    /// </summary>
+    public const int TrackedActivations = Accounts.AccountGrain.HandedOffKept;
+
+    /// <summary>Every activation named, first one first.</summary>
+    public IEnumerable<long> Activations => Activation == 0 ? [] : [Activation, .. Others ?? []];
+
     public DirtyMark With(long sequence, long activation)
     {
         long seq = Math.Max(Sequence, sequence);
-        if (activation == 0 || activation == Activation || activation == Other)
+        if (activation == 0 || activation == Activation || Mixed || (Others is { } known && Array.IndexOf(known, activation) >= 0))
         {
             return this with { Sequence = seq };
         }
@@ -94,18 +104,32 @@ public readonly record struct DirtyMark(long Sequence, long Activation, bool Mix
         {
             return this with { Sequence = seq, Activation = activation };
         }
-        return Other == 0 ? this with { Sequence = seq, Other = activation } : this with { Sequence = seq, Mixed = true };
+        int count = Others?.Length ?? 0;
+        if (count + 1 >= TrackedActivations)
+        {
+            return this with { Sequence = seq, Mixed = true, Others = null };
+        }
+        // Copied, not grown in place: a drained mark may be restored while a new one is made.
+        var others = new long[count + 1];
+        Others?.CopyTo(others, 0);
+        others[count] = activation;
+        return this with { Sequence = seq, Others = others };
     }
 
     public DirtyMark Merge(DirtyMark other)
     {
-        var merged = With(other.Sequence, other.Activation).With(0, other.Other);
-        return merged with { Mixed = merged.Mixed || other.Mixed };
+        var merged = this;
+        foreach (long activation in other.Activations)
+        {
+            merged = merged.With(0, activation);
+        }
+        merged = merged.With(other.Sequence, 0);
+        return other.Mixed ? merged with { Mixed = true, Others = null } : merged;
     }
 
     /// <summary>Whether a state held by <paramref name="holders"/> provably holds every entry of this mark.</summary>
     public bool IsHeldBy(StateHolders holders) =>
-        Activation == 0 || (!Mixed && holders.Holds(Activation) && (Other == 0 || holders.Holds(Other)));
+        Activation == 0 || (!Mixed && holders.Holds(Activation) && (Others is null || Array.TrueForAll(Others, holders.Holds)));
 }
 
 /// <summary>

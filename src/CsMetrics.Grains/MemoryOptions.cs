@@ -1,0 +1,50 @@
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+
+namespace CsMetrics.Grains;
+
+/// <summary>
+/// Bounding a node's memory (bound from "CsMetrics:Memory"). Every account that got a signal in
+/// the last <see cref="IdleAfter"/> is resident (~13 KB managed each, docs/benchmarks.md), so a
+/// node with more busy accounts than memory would run out. With <see cref="ShedAbovePercent"/>
+/// set, Orleans deactivates the least recently used activations whenever the process uses more
+/// than that share of the memory available to it (the container limit, or the machine's), until
+/// it is back under <see cref="ShedToPercent"/>. A deactivated account writes its state and
+/// comes back from it with its next signal: a read from storage instead of a resident object.
+/// </summary>
+public sealed class MemoryOptions
+{
+    public const string Section = "CsMetrics:Memory";
+
+    /// <summary>Shed activations above this percentage (0–100) of available memory; 0 (default) turns shedding off.</summary>
+    public double ShedAbovePercent { get; set; }
+
+    /// <summary>Shed until usage is back under this percentage; 0 means 10 points below <see cref="ShedAbovePercent"/>.</summary>
+    public double ShedToPercent { get; set; }
+
+    /// <summary>How often memory use is looked at while shedding is on.</summary>
+    public TimeSpan CheckInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>An activation not called for this long is deactivated, pressure or not (Orleans' collection age).</summary>
+    public TimeSpan IdleAfter { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>The Orleans collection options these stand for; throws on values Orleans would refuse, naming ours.</summary>
+    internal void ApplyTo(GrainCollectionOptions collection)
+    {
+        collection.CollectionAge = IdleAfter;
+        if (ShedAbovePercent <= 0)
+        {
+            return;
+        }
+        double target = ShedToPercent > 0 ? ShedToPercent : Math.Max(ShedAbovePercent - 10, ShedAbovePercent / 2);
+        if (ShedAbovePercent > 100 || target >= ShedAbovePercent)
+        {
+            throw new OptionsValidationException(Section, typeof(MemoryOptions),
+                [$"{Section}: ShedAbovePercent ({ShedAbovePercent}) must be at most 100 and above ShedToPercent ({target})"]);
+        }
+        collection.EnableActivationSheddingOnMemoryPressure = true;
+        collection.MemoryUsageLimitPercentage = ShedAbovePercent;
+        collection.MemoryUsageTargetPercentage = target;
+        collection.MemoryUsagePollingPeriod = CheckInterval;
+    }
+}
