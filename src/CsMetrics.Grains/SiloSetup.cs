@@ -64,6 +64,8 @@ public static class SiloSetup
         services.AddOptions<MemoryOptions>().BindConfiguration(MemoryOptions.Section);
         services.AddOptions<Orleans.Configuration.GrainCollectionOptions>()
             .Configure<IOptions<MemoryOptions>>((collection, memory) => memory.Value.ApplyTo(collection));
+        services.AddSingleton<MemoryPressureTrigger>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<MemoryPressureTrigger>());
         services.AddSingleton<Sweeps.SilenceSweeper>();
         services.AddSingleton<ScorecardRescorer>();
         services.AddSingleton<Metrics.MetricsRebuilder>();

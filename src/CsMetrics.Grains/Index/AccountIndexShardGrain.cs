@@ -20,6 +20,10 @@ public sealed class IndexShardState
 /// after a change, so it tells each watchlist whose filter the entry enters, leaves or stays
 /// in — membership is maintained incrementally, never by re-querying accounts.
 /// </summary>
+// Kept alive: a fixed number of shards holds the whole portfolio, and every live view reads
+// them. Shedding one under memory pressure (MemoryOptions) frees nothing for long: it would be
+// reloaded with the next account that reports, after writing and reading its whole state.
+[KeepAlive]
 public sealed class AccountIndexShardGrain(
     [PersistentState("shard", StorageNames.Index)] IPersistentState<IndexShardState> state,
     TimeProvider time,

@@ -20,6 +20,10 @@ public sealed class MetricsShardState
 /// distinct fact keys, not with accounts. Only the (segment, owner) groups are persisted; the
 /// roll-ups are rebuilt on activation. Checkpointed with the accounts by the checkpointer.
 /// </summary>
+// Kept alive: a fixed number of shards holds the whole portfolio, and every live view reads
+// them. Shedding one under memory pressure (MemoryOptions) frees nothing for long: it would be
+// reloaded with the next account that reports, after writing and reading its whole state.
+[KeepAlive]
 public sealed class MetricsShardGrain(
     [PersistentState("metrics", StorageNames.Index)] IPersistentState<MetricsShardState> state)
     : Grain, IMetricsShard

@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+
+namespace CsMetrics.Grains.Tests;
+
+public sealed class MemoryOptionsTests
+{
+    [Fact]
+    public void By_default_nothing_is_shed_and_idle_activations_go_after_fifteen_minutes()
+    {
+        var collection = new GrainCollectionOptions();
+        new MemoryOptions().ApplyTo(collection);
+        Assert.False(collection.EnableActivationSheddingOnMemoryPressure);
+        Assert.Equal(TimeSpan.FromMinutes(15), collection.CollectionAge);
+    }
+
+    [Theory]
+    [InlineData(80, 0, 70)]      // ten points below by default
+    [InlineData(6, 0, 3)]        // ...but never below half
+    [InlineData(90, 60, 60)]
+    public void A_limit_turns_shedding_on_down_to_its_target(double above, double to, double expectedTarget)
+    {
+        var collection = new GrainCollectionOptions();
+        new MemoryOptions { ShedAbovePercent = above, ShedToPercent = to, CheckInterval = TimeSpan.FromSeconds(2), IdleAfter = TimeSpan.FromMinutes(30) }.ApplyTo(collection);
+        Assert.True(collection.EnableActivationSheddingOnMemoryPressure);
+        Assert.Equal(above, collection.MemoryUsageLimitPercentage);
+        Assert.Equal(expectedTarget, collection.MemoryUsageTargetPercentage);
+        Assert.Equal(TimeSpan.FromSeconds(2), collection.MemoryUsagePollingPeriod);
+        Assert.Equal(TimeSpan.FromMinutes(30), collection.CollectionAge);
+    }
+
+    [Theory]
+    [InlineData(101, 0)]
+    [InlineData(50, 50)]
+    [InlineData(50, 70)]
+    public void Limits_Orleans_would_refuse_are_refused_naming_our_settings(double above, double to)
+    {
+        var error = Assert.Throws<OptionsValidationException>(() =>
+            new MemoryOptions { ShedAbovePercent = above, ShedToPercent = to }.ApplyTo(new GrainCollectionOptions()));
+        Assert.Contains("CsMetrics:Memory", error.Message, StringComparison.Ordinal);
+    }
+}
