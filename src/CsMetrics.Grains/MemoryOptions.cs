@@ -6,18 +6,20 @@ namespace CsMetrics.Grains;
 /// <summary>
 /// Bounding a node's memory (bound from "CsMetrics:Memory"). Every account that got a signal in
 /// the last <see cref="IdleAfter"/> is resident (~13 KB managed each, docs/benchmarks.md), so a
-/// node with more busy accounts than memory would run out. With <see cref="ShedAbovePercent"/>
-/// set, Orleans deactivates the least recently used activations whenever the process uses more
-/// than that share of the memory available to it (the container limit, or the machine's), until
-/// it is back under <see cref="ShedToPercent"/>. A deactivated account writes its state and
-/// comes back from it with its next signal: a read from storage instead of a resident object.
+/// node with more busy accounts than memory would run out. Orleans deactivates the least recently
+/// used activations whenever the managed heap is above <see cref="ShedAbovePercent"/> of what the
+/// process may use (the container limit or the machine's memory, as the GC sees it), until it is
+/// back under <see cref="ShedToPercent"/>; <see cref="MemoryPressureTrigger"/> makes it look in
+/// time. A deactivated account writes its state and comes back from it with its next signal: a
+/// read from storage instead of a resident object. On by default: a node that would otherwise be
+/// killed for memory keeps running, and below the limit nothing changes.
 /// </summary>
 public sealed class MemoryOptions
 {
     public const string Section = "CsMetrics:Memory";
 
-    /// <summary>Shed activations above this percentage (0–100) of available memory; 0 (default) turns shedding off.</summary>
-    public double ShedAbovePercent { get; set; }
+    /// <summary>Shed activations above this percentage (0–100) of available memory; 0 turns shedding off.</summary>
+    public double ShedAbovePercent { get; set; } = 80;
 
     /// <summary>Shed until usage is back under this percentage; 0 means 10 points below <see cref="ShedAbovePercent"/>.</summary>
     public double ShedToPercent { get; set; }

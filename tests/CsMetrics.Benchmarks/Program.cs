@@ -8,6 +8,7 @@ namespace CsMetrics.Benchmarks;
 /// dotnet run -c Release --project tests/CsMetrics.Benchmarks -- all [--quick]
 ///   | --quick | &lt;scenario&gt;… [--quick]
 ///   | sweep | metrics | metrics-query | calibration [--accounts N] | metrics-account [--users N] | voc [--accounts comments]
+///   | shedding [--accounts N] [--rate new-accounts-per-second]
 /// "all" (or --quick alone) runs every scenario and writes docs/benchmarks.json and
 /// docs/benchmarks.md; named scenarios only print their table.
 /// </summary>
@@ -46,6 +47,9 @@ public static class BenchmarkProgram
             case "calibration":
                 await CalibrationBenchmark.RunAsync(accounts);
                 return 0;
+            case "shedding":
+                await SheddingBenchmark.RunAsync(accounts, args.SkipWhile(a => a != "--rate").Skip(1).Select(int.Parse).FirstOrDefault(0));
+                return 0;
             case "voc":
                 await VocBenchmark.RunAsync(Math.Min(accounts, CsMetrics.Grains.Voc.VocCommentStoreGrain.MaxComments));
                 return 0;
@@ -56,7 +60,7 @@ public static class BenchmarkProgram
         bool all = names.Count == 0 && quick || names.Remove("all") || names.Count == 0 && args.Length > 0;
         if (!all && names.Count == 0 || names.Any(n => Scenarios.All(s => s.Name != n)))
         {
-            Console.WriteLine($"usage: all [--quick] | --quick | <scenario>… [--quick] | sweep|metrics|metrics-query|calibration|voc [--accounts N] | metrics-account [--users N]\nscenarios: {string.Join(", ", Scenarios.Select(s => s.Name))}");
+            Console.WriteLine($"usage: all [--quick] | --quick | <scenario>… [--quick] | sweep|metrics|metrics-query|calibration|voc [--accounts N] | metrics-account [--users N] | shedding [--accounts N] [--rate A]\nscenarios: {string.Join(", ", Scenarios.Select(s => s.Name))}");
             return 2;
         }
 

@@ -6,12 +6,22 @@ namespace CsMetrics.Grains.Tests;
 public sealed class MemoryOptionsTests
 {
     [Fact]
-    public void By_default_nothing_is_shed_and_idle_activations_go_after_fifteen_minutes()
+    public void By_default_accounts_are_shed_from_80_to_70_percent_and_idle_ones_go_after_fifteen_minutes()
     {
         var collection = new GrainCollectionOptions();
         new MemoryOptions().ApplyTo(collection);
-        Assert.False(collection.EnableActivationSheddingOnMemoryPressure);
+        Assert.True(collection.EnableActivationSheddingOnMemoryPressure);
+        Assert.Equal((80, 70), (collection.MemoryUsageLimitPercentage, collection.MemoryUsageTargetPercentage));
+        Assert.Equal(TimeSpan.FromSeconds(5), collection.MemoryUsagePollingPeriod);
         Assert.Equal(TimeSpan.FromMinutes(15), collection.CollectionAge);
+    }
+
+    [Fact]
+    public void Zero_turns_shedding_off()
+    {
+        var collection = new GrainCollectionOptions();
+        new MemoryOptions { ShedAbovePercent = 0 }.ApplyTo(collection);
+        Assert.False(collection.EnableActivationSheddingOnMemoryPressure);
     }
 
     [Theory]

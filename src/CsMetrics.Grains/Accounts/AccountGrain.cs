@@ -42,8 +42,9 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
     [ThreadStatic]
     private static ComponentScore[]? t_scratch;
     private bool _dirtyState;
-    /// <summary>Log entries went through this activation: it has to hand off when it deactivates.</summary>
-    private bool _appliedFromLog;
+    /// <summary>When log entries last went through this activation (see <see cref="HandOffWindow"/>).</summary>
+    private DateTimeOffset _lastLogApplyAt = DateTimeOffset.MinValue;
+    private readonly TimeSpan _handOffWindow;
     private IndexEntry? _lastReported;
     /// <summary>
     /// The metric facts the shard holds for this account, and under which (segment, owner), taken
@@ -74,10 +75,12 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         TimeProvider time,
         IOptions<HistoryOptions> history,
         IOptions<MetricsPublishOptions> metrics,
+        IOptions<CheckpointOptions> checkpoints,
         Metrics.MetricsPublishQueue publishQueue,
         ILogger<AccountGrain> logger)
     {
         _publishWindow = metrics.Value.PublishWindow;
+        _handOffWindow = HandOffWindow(checkpoints.Value.Interval);
         _publishQueue = publishQueue;
         _state = state;
         _scorecards = scorecards;
@@ -123,9 +126,11 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
             await PublishMetricFacts();
         }
         // Also when a checkpoint wrote everything already: log entries this activation applied
-        // may still be waiting for a checkpoint that asks for it, and only the state can say
-        // that it holds them once the activation is gone.
-        if (_dirtyState || _appliedFromLog)
+        // lately may still be waiting for a checkpoint that asks for it (their marks can reach
+        // the checkpointer after it drained them), and only the state can say that it holds them
+        // once the activation is gone. Not for older applies: a graceful stop or shedding must
+        // not rewrite every account that ever got a signal.
+        if (_dirtyState || _time.GetUtcNow() - _lastLogApplyAt < _handOffWindow)
         {
             HandOff();
             await WriteAsync();
@@ -143,10 +148,10 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         // Never score with a scorecard older than the one this account already has (a silo
         // that has not yet heard of a new version refreshes first).
         await _scorecards.EnsureVersionAsync(GrainFactory, _state.State.ScorecardVersion);
-        // Every apply, duplicates only included: the ingestor marks the account with this activation.
-        _appliedFromLog = true;
         var card = Card();
         var now = _time.GetUtcNow();
+        // Every apply, duplicates only included: the ingestor marks the account with this activation.
+        _lastLogApplyAt = now;
         if (publishMetrics)
         {
             EnsureSentFacts();
@@ -710,6 +715,14 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
     /// extreme memory pressure) costs a log replay, not correctness.
     /// </summary>
     public const int HandedOffKept = 8;
+
+    /// <summary>
+    /// How long after its last apply a deactivating activation still hands off: longer than a
+    /// mark can wait for the checkpoint round that verifies it (the interval, a paced round of
+    /// up to half of it, the next round) with room to spare. A checkpoint delayed beyond it
+    /// (storage down) costs a log replay, not correctness.
+    /// </summary>
+    public static TimeSpan HandOffWindow(TimeSpan checkpointInterval) => 3 * checkpointInterval + TimeSpan.FromSeconds(10);
 
     /// <summary>Adds this activation to the handed-off ones before its last write.</summary>
     private void HandOff()

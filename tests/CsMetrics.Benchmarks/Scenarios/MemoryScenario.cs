@@ -88,7 +88,7 @@ public static class MemoryScenario
     }
 
     /// <summary>An account's week: the workload's mix, seeded by the account, so each account's state is its own and reproducible.</summary>
-    private static IEnumerable<Signal> SignalsFor(BenchContext context, string accountId, int accountIndex, int count)
+    internal static IEnumerable<Signal> SignalsFor(BenchContext context, string accountId, int accountIndex, int count)
     {
         var random = new Random(HashCode.Combine(BenchContext.Seed, accountIndex));
         for (int i = 0; i < count; i++)

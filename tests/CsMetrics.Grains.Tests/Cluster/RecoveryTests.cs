@@ -1,6 +1,7 @@
 using CsMetrics.Grains.Tests.Support;
 using CsMetrics.Contracts.Accounts;
 using CsMetrics.Contracts.Signals;
+using CsMetrics.Grains.Accounts;
 using CsMetrics.Grains.Checkpoints;
 using CsMetrics.Grains.Ingest;
 using CsMetrics.Scoring.Signals;
@@ -39,6 +40,45 @@ public sealed class RecoveryTests : IDisposable
             n++;
         }
         return n;
+    }
+
+    [Fact]
+    public async Task An_account_checkpointed_long_after_its_last_apply_deactivates_without_a_write()
+    {
+        // A graceful stop or memory shedding deactivates every resident account: those whose
+        // last apply was checkpointed (and its mark verified) long ago have nothing to hand off
+        // and must not each cost a write. (Its own cluster: the clock jumps.)
+        var cluster = await Start();
+        try
+        {
+            var ingestor = Service<SignalIngestor>(cluster);
+            var checkpointer = Service<Checkpointer>(cluster);
+            string recent = NewAccount("handoff"), old = NewAccount("handoff");
+            await ingestor.IngestAsync([Usage(old, "u1", _time.GetUtcNow(), "alice")]);
+            await checkpointer.CheckpointAsync();
+            _time.Advance(AccountGrain.HandOffWindow(new CheckpointOptions().Interval) + TimeSpan.FromSeconds(1));
+            await ingestor.IngestAsync([Usage(recent, "u1", _time.GetUtcNow(), "alice")]);
+            await checkpointer.CheckpointAsync();
+
+            await cluster.DeactivateAsync(cluster.Client.GetGrain<IAccountGrain>(old));
+            await cluster.DeactivateAsync(cluster.Client.GetGrain<IAccountGrain>(recent));
+
+            Assert.Empty((await StoredAsync(cluster, old)).HandedOff); // not written again
+            Assert.Single((await StoredAsync(cluster, recent)).HandedOff); // its mark might still be on its way
+        }
+        finally
+        {
+            await cluster.StopAllSilosAsync();
+        }
+    }
+
+    private static async Task<AccountGrainState> StoredAsync(InProcessTestCluster cluster, string accountId)
+    {
+        var storage = cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(StorageNames.Accounts);
+        var state = new GrainState<AccountGrainState>();
+        await storage.ReadStateAsync("account", cluster.Client.GetGrain<IAccountGrain>(accountId).GetGrainId(), state);
+        Assert.True(state.RecordExists, $"{accountId} has no stored state");
+        return state.State!;
     }
 
     [Fact]
