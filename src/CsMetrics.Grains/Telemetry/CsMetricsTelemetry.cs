@@ -39,6 +39,13 @@ public static class CsMetricsTelemetry
     public static readonly ObservableGauge<long> ActiveAccounts =
         Meter.CreateObservableGauge("csmetrics.accounts.active", () => Interlocked.Read(ref s_activeAccounts), description: "Activated account grains in this process");
 
+    /// <summary>
+    /// Managed memory as memory-pressure shedding measures it, as a percentage of what the
+    /// process may use: accounts are shed above CsMetrics:Memory:ShedAbovePercent (80).
+    /// </summary>
+    public static readonly ObservableGauge<double> MemoryUsage =
+        Meter.CreateObservableGauge("csmetrics.memory.usage", MemoryPressureTrigger.UsagePercent, unit: "%", description: "Managed memory as a percentage of what the process may use (accounts are shed above CsMetrics:Memory:ShedAbovePercent)");
+
     private static LogSource[] s_logSources = [];
 
     /// <summary>

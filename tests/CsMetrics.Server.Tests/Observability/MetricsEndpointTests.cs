@@ -37,6 +37,7 @@ public sealed class MetricsEndpointTests(MetricsServerFixture server) : IClassFi
         Assert.True(Sum(text, "csmetrics_accounts_active") >= 1);
         Assert.Contains("csmetrics_ingest_log_lag", text, StringComparison.Ordinal);
         Assert.Contains("csmetrics_ingest_log_unapplied", text, StringComparison.Ordinal);
+        Assert.InRange(Sum(text, "csmetrics_memory_usage_percent"), 0.001, 100); // a test server's heap: a sliver of the machine
         Assert.Contains("csmetrics_ingest_apply_latency", text, StringComparison.Ordinal);
         Assert.Contains("csmetrics_score_changes_total", text, StringComparison.Ordinal);
         // Orleans' and ASP.NET Core's own meters come along.
