@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -14,21 +15,10 @@ namespace CsMetrics.Grains;
 /// last look, starts a background gen 2: the GC frees what is garbage, and Orleans sees what is not.
 /// </summary>
 public sealed class MemoryPressureTrigger(IOptions<MemoryOptions> options, ILogger<MemoryPressureTrigger> logger)
-    : ILifecycleParticipant<ISiloLifecycle>
+    : BackgroundService
 {
-    private CancellationTokenSource? _stop;
-    private Task? _loop;
-
     /// <summary>Background gen 2 collections this node asked for.</summary>
     public int Triggered { get; private set; }
-
-    public void Participate(ISiloLifecycle lifecycle)
-    {
-        if (options.Value.ShedAbovePercent > 0)
-        {
-            lifecycle.Subscribe(nameof(MemoryPressureTrigger), ServiceLifecycleStage.Active, StartAsync, StopAsync);
-        }
-    }
 
     /// <summary>Memory use as Orleans' shedding measures it, as a percentage of what it may use.</summary>
     public static double UsagePercent()
@@ -38,21 +28,8 @@ public sealed class MemoryPressureTrigger(IOptions<MemoryOptions> options, ILogg
         return max <= 0 ? 0 : 100.0 * (GC.GetTotalMemory(forceFullCollection: false) + info.FragmentedBytes) / max;
     }
 
-    private Task StartAsync(CancellationToken cancellationToken)
-    {
-        _stop = new CancellationTokenSource();
-        _loop = RunAsync(_stop.Token);
-        return Task.CompletedTask;
-    }
-
-    private async Task StopAsync(CancellationToken cancellationToken)
-    {
-        _stop?.Cancel();
-        if (_loop is not null)
-        {
-            await _loop;
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        options.Value.ShedAbovePercent > 0 ? RunAsync(stoppingToken) : Task.CompletedTask;
 
     private async Task RunAsync(CancellationToken stop)
     {

@@ -65,7 +65,7 @@ public static class SiloSetup
         services.AddOptions<Orleans.Configuration.GrainCollectionOptions>()
             .Configure<IOptions<MemoryOptions>>((collection, memory) => memory.Value.ApplyTo(collection));
         services.AddSingleton<MemoryPressureTrigger>();
-        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<MemoryPressureTrigger>());
+        services.AddHostedService(sp => sp.GetRequiredService<MemoryPressureTrigger>());
         services.AddSingleton<Sweeps.SilenceSweeper>();
         services.AddSingleton<ScorecardRescorer>();
         services.AddSingleton<Metrics.MetricsRebuilder>();
