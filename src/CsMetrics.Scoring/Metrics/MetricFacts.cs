@@ -223,8 +223,10 @@ public static class MetricFacts
         }
     }
 
-    /// <summary>The facts to add to go from <paramref name="sent"/> to <paramref name="current"/> (zero changes left out).</summary>
-    /// <summary>current − sent, zero entries left out; into <paramref name="delta"/> (cleared first) when given.</summary>
+    /// <summary>
+    /// The facts to add to go from <paramref name="sent"/> to <paramref name="current"/> (zero
+    /// changes left out); into <paramref name="delta"/> (cleared first) when given.
+    /// </summary>
     public static Dictionary<FactKey, decimal> Diff(Dictionary<FactKey, decimal> sent, Dictionary<FactKey, decimal> current, Dictionary<FactKey, decimal>? delta = null)
     {
         delta?.Clear();
