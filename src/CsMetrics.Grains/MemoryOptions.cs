@@ -30,10 +30,28 @@ public sealed class MemoryOptions
     /// <summary>An activation not called for this long is deactivated, pressure or not (Orleans' collection age).</summary>
     public TimeSpan IdleAfter { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// Refuse new signals (HTTP 503 with Retry-After; the Redis feed pauses) while memory use is above
+    /// this percentage, until shedding has brought it back under (<see cref="Ingest.IngestAdmission"/>);
+    /// 0 turns it off. Unset: halfway between <see cref="ShedAbovePercent"/> and 100 (90 by
+    /// default; 90 also with shedding off). Must be above <see cref="ShedAbovePercent"/>:
+    /// shedding gets the first go.
+    /// </summary>
+    public double? RefuseIngestAbovePercent { get; set; }
+
+    /// <summary>The limit <see cref="RefuseIngestAbovePercent"/> stands for (0: off).</summary>
+    public double RefuseIngestLimit => RefuseIngestAbovePercent ?? (ShedAbovePercent > 0 ? (ShedAbovePercent + 100) / 2 : 90);
+
     /// <summary>The Orleans collection options these stand for; throws on values Orleans would refuse, naming ours.</summary>
     internal void ApplyTo(GrainCollectionOptions collection)
     {
         collection.CollectionAge = IdleAfter;
+        double refuse = RefuseIngestLimit;
+        if (refuse < 0 || refuse > 100 || (refuse > 0 && ShedAbovePercent > 0 && refuse <= ShedAbovePercent))
+        {
+            throw new OptionsValidationException(Section, typeof(MemoryOptions),
+                [$"{Section}: RefuseIngestAbovePercent ({refuse}) must be 0 (off) or at most 100 and above ShedAbovePercent ({ShedAbovePercent})"]);
+        }
         if (ShedAbovePercent <= 0)
         {
             return;

@@ -9,10 +9,10 @@ namespace CsMetrics.Grains;
 /// at memory use only after a full (gen 2) GC since its previous look, and a large heap may go
 /// without one until it is nearly full: measured with a 6 GB heap limit, shedding started at
 /// 97.5 % of it instead of 80 %, too late to write out the accounts before an OutOfMemoryException.
-/// This looks at the same figure Orleans does (managed heap plus fragmentation, against the
-/// smaller of the limit and the GC's high-load threshold) every <see cref="MemoryOptions.CheckInterval"/>,
-/// and while it is above <see cref="MemoryOptions.ShedAbovePercent"/> with no gen 2 since the
-/// last look, starts a background gen 2: the GC frees what is garbage, and Orleans sees what is not.
+/// This looks at the same figure Orleans does (<see cref="UsagePercent"/>) every
+/// <see cref="MemoryOptions.CheckInterval"/>, and while it is above <see cref="MemoryOptions.ShedAbovePercent"/>
+/// with no gen 2 since the last look, starts a background gen 2: the GC frees what is garbage,
+/// and Orleans sees what is not.
 /// </summary>
 public sealed class MemoryPressureTrigger(IOptions<MemoryOptions> options, ILogger<MemoryPressureTrigger> logger)
     : BackgroundService
@@ -20,12 +20,31 @@ public sealed class MemoryPressureTrigger(IOptions<MemoryOptions> options, ILogg
     /// <summary>Background gen 2 collections this node asked for.</summary>
     public int Triggered { get; private set; }
 
-    /// <summary>Memory use as Orleans' shedding measures it, as a percentage of what it may use.</summary>
+    /// <summary>
+    /// Memory use as Orleans' shedding measures it, as a percentage of what the process may use:
+    /// what the GC has committed less its free lists, against the memory available to the GC (the
+    /// heap hard limit or the container's or machine's memory) — the raw figure of Orleans 10's
+    /// EnvironmentStatisticsProvider, which its memory-based collector compares with the limit
+    /// (a test holds the two together). Computed here, not asked of Orleans' provider: every
+    /// call of that feeds its filters, which placement reads.
+    /// </summary>
+    /// <remarks>
+    /// It must be Orleans' figure: ingest is refused above a higher limit on this one
+    /// (<see cref="Ingest.IngestAdmission"/>) on the promise that Orleans is shedding meanwhile.
+    /// An earlier version read the managed heap against the GC's high-load threshold, which ran
+    /// ahead of Orleans' figure: a node refused ingest at 90 % of it while Orleans saw under 80 %
+    /// and shed nothing, and it stayed stuck there (measured, docs/benchmarks.md).
+    /// </remarks>
     public static double UsagePercent()
     {
         var info = GC.GetGCMemoryInfo();
-        long max = Math.Min(info.TotalAvailableMemoryBytes, info.HighMemoryLoadThresholdBytes);
-        return max <= 0 ? 0 : 100.0 * (GC.GetTotalMemory(forceFullCollection: false) + info.FragmentedBytes) / max;
+        long max = info.TotalAvailableMemoryBytes;
+        if (max <= 0)
+        {
+            return 0;
+        }
+        long used = Math.Clamp(info.TotalCommittedBytes - info.FragmentedBytes, 0, max);
+        return 100.0 * used / max;
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>

@@ -77,6 +77,7 @@ public static class SiloSetup
         services.AddSingleton<Calibration.CalibrationGatherer>();
         services.AddSingleton<AppliedWatermark>();
         services.AddSingleton<IngestReadiness>();
+        services.AddSingleton<IngestAdmission>();
         services.AddSingleton<SignalIngestor>();
         services.AddSingleton<Checkpointer>();
         services.AddSingleton<IngestLifecycle>();

@@ -15,7 +15,8 @@ namespace CsMetrics.Benchmarks;
 /// into an in-process silo with the embedded SQLite state. Run it under a limit and with shedding
 /// on, e.g. 1M accounts in a 6 GB heap (what an 8 GB container gets):
 /// <code>DOTNET_GCHeapHardLimit=0x180000000 CsMetrics__Memory__ShedAbovePercent=80 dotnet run -c Release --project tests/CsMetrics.Benchmarks -- shedding --accounts 1000000 --rate 3000</code>
-/// Prints heap, working set and resident accounts every 100,000 accounts, then checks a sample of
+/// A batch refused for memory (IngestAdmission) is sent again after its Retry-After, as a client would.
+/// Prints heap, working set, resident accounts and refused batches every 100,000 accounts, then checks a sample of
 /// accounts for their signals (shed ones come back from their state).
 /// </summary>
 public static class SheddingBenchmark
@@ -30,7 +31,7 @@ public static class SheddingBenchmark
             var ingestor = host.Services.GetRequiredService<SignalIngestor>();
             var grains = host.Services.GetRequiredService<IGrainFactory>();
             var memory = host.Services.GetRequiredService<IOptions<MemoryOptions>>().Value;
-            Console.WriteLine($"heap limit {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1048576:N0} MB; shedding above {memory.ShedAbovePercent} % (0: off); {accounts:N0} accounts × 15 signals, {(perSecond > 0 ? $"{perSecond:N0} new accounts/s" : "as fast as it goes")}");
+            Console.WriteLine($"heap limit {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1048576:N0} MB; shedding above {memory.ShedAbovePercent} %, ingest refused above {memory.RefuseIngestLimit} % (0: off); {accounts:N0} accounts × 15 signals, {(perSecond > 0 ? $"{perSecond:N0} new accounts/s" : "as fast as it goes")}");
             var watch = Stopwatch.StartNew();
             var process = Process.GetCurrentProcess();
             long peakWorkingSet = 0, peakHeap = 0;
@@ -51,7 +52,7 @@ public static class SheddingBenchmark
                 {
                     var stats = await grains.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics();
                     long resident = stats.Where(s => s.GrainType.Contains("AccountGrain", StringComparison.Ordinal)).Sum(s => (long)s.ActivationCount);
-                    Console.WriteLine($"  {Math.Min(first + chunk, accounts),9:N0} accounts {watch.Elapsed.TotalSeconds,5:F0} s  heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576,6:N0} MB  working set {process.WorkingSet64 / 1048576,6:N0} MB  resident {resident,9:N0}  shed-triggered GCs {host.Services.GetRequiredService<MemoryPressureTrigger>().Triggered}");
+                    Console.WriteLine($"  {Math.Min(first + chunk, accounts),9:N0} accounts {watch.Elapsed.TotalSeconds,5:F0} s  heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576,6:N0} MB  working set {process.WorkingSet64 / 1048576,6:N0} MB  resident {resident,9:N0}  shed-triggered GCs {host.Services.GetRequiredService<MemoryPressureTrigger>().Triggered}  refused batches {EngineScenario.RefusedBatches:N0}");
                 }
             }
             Console.WriteLine($"loaded {accounts:N0} accounts in {watch.Elapsed.TotalSeconds:F0} s; peak heap {peakHeap / 1048576:N0} MB, peak working set {peakWorkingSet / 1048576:N0} MB");

@@ -14,6 +14,7 @@ public sealed class MemoryOptionsTests
         Assert.Equal((80, 70), (collection.MemoryUsageLimitPercentage, collection.MemoryUsageTargetPercentage));
         Assert.Equal(TimeSpan.FromSeconds(5), collection.MemoryUsagePollingPeriod);
         Assert.Equal(TimeSpan.FromMinutes(15), collection.CollectionAge);
+        Assert.Equal(90, new MemoryOptions().RefuseIngestLimit);
     }
 
     [Fact]
@@ -48,5 +49,36 @@ public sealed class MemoryOptionsTests
         var error = Assert.Throws<OptionsValidationException>(() =>
             new MemoryOptions { ShedAbovePercent = above, ShedToPercent = to }.ApplyTo(new GrainCollectionOptions()));
         Assert.Contains("CsMetrics:Memory", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(80, 80)]   // refusing must start above shedding: shedding gets the first go
+    [InlineData(80, 70)]
+    [InlineData(80, 101)]
+    [InlineData(0, -1)]
+    public void An_ingest_limit_not_above_shedding_or_out_of_range_is_refused(double shedAbove, double refuseAbove)
+    {
+        var error = Assert.Throws<OptionsValidationException>(() =>
+            new MemoryOptions { ShedAbovePercent = shedAbove, RefuseIngestAbovePercent = refuseAbove }.ApplyTo(new GrainCollectionOptions()));
+        Assert.Contains("RefuseIngestAbovePercent", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(80, 90)]
+    [InlineData(90, 95)]   // halfway to 100: raising the shedding limit alone never makes the settings invalid
+    [InlineData(0, 90)]
+    [InlineData(0.02, 50.01)]
+    public void Unset_the_ingest_limit_lies_halfway_between_shedding_and_100(double shedAbove, double expected) =>
+        Assert.Equal(expected, new MemoryOptions { ShedAbovePercent = shedAbove }.RefuseIngestLimit, precision: 6);
+
+    [Theory]
+    [InlineData(80, 0)]    // off
+    [InlineData(0, 50)]    // without shedding, any limit
+    [InlineData(80, 100)]
+    public void An_ingest_limit_above_shedding_or_off_is_taken(double shedAbove, double refuseAbove)
+    {
+        var collection = new GrainCollectionOptions();
+        new MemoryOptions { ShedAbovePercent = shedAbove, RefuseIngestAbovePercent = refuseAbove }.ApplyTo(collection);
+        Assert.Equal(shedAbove > 0, collection.EnableActivationSheddingOnMemoryPressure);
     }
 }

@@ -22,15 +22,20 @@ public sealed class SignalIngestor(
     IGrainFactory grains,
     AppliedWatermark watermark,
     DirtyAccounts dirty,
+    IngestAdmission admission,
     ILogger<SignalIngestor> logger)
 {
-    /// <summary>Logs then applies a batch. Completes when the batch is durable and applied.</summary>
+    /// <summary>
+    /// Logs then applies a batch. Completes when the batch is durable and applied. Throws
+    /// <see cref="IngestRefusedException"/>, storing nothing, while the node is short of memory.
+    /// </summary>
     public async Task<IngestResult> IngestAsync(IReadOnlyList<Signal> signals, CancellationToken cancellationToken = default)
     {
         if (signals.Count == 0)
         {
             return default;
         }
+        admission.ThrowIfRefusing(signals.Count);
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
         using var activity = CsMetricsTelemetry.ActivitySource.StartActivity("csmetrics.ingest");
         activity?.SetTag("csmetrics.signals", signals.Count);

@@ -25,6 +25,10 @@ public static class CsMetricsTelemetry
     public static readonly Counter<long> SignalsDuplicate =
         Meter.CreateCounter<long>("csmetrics.signals.duplicates", description: "Signals dropped as already applied (same id)");
 
+    /// <summary>Signals refused at ingest because the node's memory was above its limit (Ingest.IngestAdmission).</summary>
+    public static readonly Counter<long> SignalsRefused =
+        Meter.CreateCounter<long>("csmetrics.signals.refused", description: "Signals refused (503) while memory use was above CsMetrics:Memory:RefuseIngestAbovePercent");
+
     /// <summary>Score or band changes recorded by account grains.</summary>
     public static readonly Counter<long> ScoreChanges =
         Meter.CreateCounter<long>("csmetrics.score.changes", description: "Health score or band changes");
@@ -41,10 +45,11 @@ public static class CsMetricsTelemetry
 
     /// <summary>
     /// Managed memory as memory-pressure shedding measures it, as a percentage of what the
-    /// process may use: accounts are shed above CsMetrics:Memory:ShedAbovePercent (80).
+    /// process may use: accounts are shed above CsMetrics:Memory:ShedAbovePercent (80), new
+    /// signals refused above CsMetrics:Memory:RefuseIngestAbovePercent (90).
     /// </summary>
     public static readonly ObservableGauge<double> MemoryUsage =
-        Meter.CreateObservableGauge("csmetrics.memory.usage", MemoryPressureTrigger.UsagePercent, unit: "%", description: "Managed memory as a percentage of what the process may use (accounts are shed above CsMetrics:Memory:ShedAbovePercent)");
+        Meter.CreateObservableGauge("csmetrics.memory.usage", MemoryPressureTrigger.UsagePercent, unit: "%", description: "Managed memory as a percentage of what the process may use (accounts are shed above CsMetrics:Memory:ShedAbovePercent, signals refused above RefuseIngestAbovePercent)");
 
     private static LogSource[] s_logSources = [];
 

@@ -88,7 +88,14 @@ public sealed class DemoStreamer(
             }
             if (batch.Count > 0)
             {
-                await ingestor.IngestAsync(batch, stoppingToken);
+                try
+                {
+                    await ingestor.IngestAsync(batch, stoppingToken);
+                }
+                catch (IngestRefusedException)
+                {
+                    // Short of memory: the demo's live signals are made up, skip this tick's.
+                }
             }
             await Task.Delay(TimeSpan.FromMilliseconds(100), time, stoppingToken);
         }

@@ -62,6 +62,7 @@ public static class ServerSetup
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorization(Policies.Add);
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<IngestRefusedHandler>();
         builder.Services.AddCsMetricsIntegrations();
         builder.Services.AddCsMetricsPlaybooks();
         builder.Services.AddOpenApi();

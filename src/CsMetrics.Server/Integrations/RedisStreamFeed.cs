@@ -19,6 +19,7 @@ namespace CsMetrics.Server.Integrations;
 public sealed class RedisStreamFeed(
     SignalIngestor ingestor,
     IngestReadiness readiness,
+    IngestAdmission admission,
     IOptions<RedisStreamFeedOptions> feedOptions,
     IOptions<CsMetricsOptions> serverOptions,
     TimeProvider time,
@@ -66,6 +67,13 @@ public sealed class RedisStreamFeed(
                     await EnsureGroupAsync(db);
                     groupReady = true;
                 }
+                if (admission.IsRefusing)
+                {
+                    // Short of memory (IngestAdmission logs it): read nothing, claim nothing; the
+                    // stream keeps every entry until the node can take them again.
+                    await Task.Delay(IngestAdmission.RetryAfter, time, stoppingToken);
+                    continue;
+                }
                 if (time.GetUtcNow() >= nextClaim)
                 {
                     await ClaimIdleAsync(db, stoppingToken);
@@ -79,6 +87,10 @@ public sealed class RedisStreamFeed(
                 var entries = await db.StreamReadGroupAsync(_o.Stream, _o.Group, _consumer, StreamPosition.NewMessages, _o.ReadCount);
                 foreach (var entry in entries)
                 {
+                    if (admission.IsRefusing)
+                    {
+                        break; // the rest stay pending and are claimed again after the idle time
+                    }
                     await TryHandleAsync(db, entry, stoppingToken);
                 }
                 if (entries.Length == 0)
