@@ -1,5 +1,8 @@
 using System.Text.Json.Nodes;
+using CsMetrics.Grains.Ingest;
 using CsMetrics.Server.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 using static CsMetrics.Server.Tests.Support.SignalJson;
 
@@ -130,6 +133,33 @@ public sealed class RedisStreamFeedTests(RedisFeedServerFixture fixture) : IClas
         await Task.Delay(500); // asserting an absence: claimed once, applied once
         counts = (await read.GetAccountAsync(acc))!["signalCounts"]!.AsObject();
         Assert.Equal(3, counts["usage"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task While_the_node_is_short_of_memory_the_feed_reads_nothing_and_then_applies_every_entry_once()
+    {
+        string stream = $"test:memory:{Guid.NewGuid():N}";
+        string acc = NewAccountId("redis-memory");
+        double usage = 97;
+        await using var server = fixture.FeedServer(stream, services: s => s.AddSingleton(sp => new IngestAdmission(
+            90, () => Volatile.Read(ref usage), sp.GetRequiredService<ILogger<IngestAdmission>>()) { LookEvery = TimeSpan.Zero }));
+        var read = await Task.Run(() => server.ClientWithKey(Keys.Read));
+        var first = await AddAsync(stream, BatchEntry(Usage(acc), Usage(acc)));
+        var last = await AddAsync(stream, BatchEntry(Usage(acc)));
+
+        // Refusing: nothing is read (no entry delivered, none pending, so none can run into the
+        // delivery limit and be rejected), nothing applied. The group is created once the node is ready.
+        await UntilAsync(async () => (await fixture.Db.StreamGroupInfoAsync(stream)).Length, n => n == 1, "the feed's group");
+        await Task.Delay(1_500); // asserting an absence: more than a claim idle time of a refusing feed
+        var group = (await fixture.Db.StreamGroupInfoAsync(stream)).Single();
+        Assert.Equal((0L, "0-0"), ((long)group.PendingMessageCount, (string?)group.LastDeliveredId));
+        Assert.Null(await read.GetAccountAsync(acc));
+
+        Volatile.Write(ref usage, 70);
+        await CountsAsync(read, acc, 3);
+        await DrainedAsync(stream, last);
+        Assert.Empty(await fixture.Db.StreamRangeAsync(stream + ":rejected"));
+        Assert.NotEqual(first, last);
     }
 
     [Fact]
