@@ -31,6 +31,15 @@ public sealed class MemoryOptions
     public TimeSpan IdleAfter { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>
+    /// How long a deactivating account may take to write its state before Orleans stops waiting
+    /// for it (Orleans' own default is 30 s). Shedding deactivates tens of thousands of accounts at
+    /// once, all writing through one storage writer on a node short of memory: measured, writes
+    /// took up to 20 s, and a deactivation given up on is, for the checkpoint, one whose silo died
+    /// — the log is replayed past the checkpoint, re-activating accounts while memory is short.
+    /// </summary>
+    public TimeSpan DeactivationTimeout { get; set; } = TimeSpan.FromMinutes(3);
+
+    /// <summary>
     /// Refuse new signals (HTTP 503 with Retry-After; the Redis feed pauses) while memory use is above
     /// this percentage, until shedding has brought it back under (<see cref="Ingest.IngestAdmission"/>);
     /// 0 turns it off. Unset: halfway between <see cref="ShedAbovePercent"/> and 100 (90 by
@@ -46,6 +55,7 @@ public sealed class MemoryOptions
     internal void ApplyTo(GrainCollectionOptions collection)
     {
         collection.CollectionAge = IdleAfter;
+        collection.DeactivationTimeout = DeactivationTimeout;
         double refuse = RefuseIngestLimit;
         if (refuse < 0 || refuse > 100 || (refuse > 0 && ShedAbovePercent > 0 && refuse <= ShedAbovePercent))
         {

@@ -14,6 +14,7 @@ public sealed class MemoryOptionsTests
         Assert.Equal((80, 70), (collection.MemoryUsageLimitPercentage, collection.MemoryUsageTargetPercentage));
         Assert.Equal(TimeSpan.FromSeconds(5), collection.MemoryUsagePollingPeriod);
         Assert.Equal(TimeSpan.FromMinutes(15), collection.CollectionAge);
+        Assert.Equal(TimeSpan.FromMinutes(3), collection.DeactivationTimeout); // Orleans' 30 s gave up on shed accounts' writes
         Assert.Equal(90, new MemoryOptions().RefuseIngestLimit);
     }
 

@@ -107,6 +107,9 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         CsMetricsTelemetry.AccountActivated();
+        // A hand-off recorded by an earlier activation no longer speaks for the account: this one
+        // may change it before the next checkpoint, which must then ask it to write.
+        _dirty.Activated(AccountId);
         if (_state.State.Aggregates is { Length: > 0 } bytes)
         {
             _aggregates = AccountAggregates.FromBytes(bytes);
@@ -134,6 +137,12 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         {
             HandOff();
             await WriteAsync();
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                // Recorded only while Orleans still waits for this deactivation: once it gave up, a
+                // new activation may already be running, and this record must not speak for it.
+                _dirty.HandedOff(AccountId, _state.State.HandedOff);
+            }
         }
     }
 

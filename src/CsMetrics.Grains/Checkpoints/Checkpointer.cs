@@ -62,12 +62,18 @@ public sealed class Checkpointer(
         try
         {
             long through = watermark.Through;
-            var ids = dirty.Drain();
+            var ids = dirty.Drain(out var handedOff);
             var lost = new System.Collections.Concurrent.ConcurrentBag<string>();
             try
             {
                 await WriteAccountsAsync(ids, async pair =>
                 {
+                    // Written as it deactivated, holding every activation its mark names: done,
+                    // without activating it again (DirtyAccounts.HandedOff).
+                    if (handedOff.TryGetValue(pair.Key, out var holders) && pair.Value.IsHeldBy(new StateHolders(0, holders)))
+                    {
+                        return;
+                    }
                     var writtenBy = await grains.Get<IAccountGrain>(pair.Key).CheckpointHolders();
                     if (!pair.Value.IsHeldBy(writtenBy))
                     {

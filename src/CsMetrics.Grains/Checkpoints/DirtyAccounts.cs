@@ -17,6 +17,7 @@ public sealed class DirtyAccounts
     // map already taken (after its snapshot) and be lost, leaving a changed account unwritten.
     private readonly object _gate = new();
     private Dictionary<string, DirtyMark> _ids = new(StringComparer.Ordinal);
+    private Dictionary<string, long[]> _handedOff = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The account changed. <paramref name="logSequence"/> and <paramref name="activation"/>: the
@@ -64,13 +65,50 @@ public sealed class DirtyAccounts
         }
     }
 
+    /// <summary>
+    /// An account on this silo wrote its state as it deactivated, and the state now names
+    /// <paramref name="holders"/> as activations whose entries it holds (its hand-off list). The
+    /// next checkpoint checks the account's mark against them instead of calling it: a call would
+    /// activate it again, reading its state back into memory — under memory pressure, undoing
+    /// the very shedding that deactivated it (measured: tens of thousands of shed accounts a
+    /// checkpoint came back this way).
+    /// </summary>
+    public void HandedOff(string accountId, long[] holders)
+    {
+        lock (_gate)
+        {
+            _handedOff[accountId] = holders;
+        }
+    }
+
+    /// <summary>The account activated again: its recorded hand-off, if any, no longer covers it.</summary>
+    public void Activated(string accountId)
+    {
+        lock (_gate)
+        {
+            if (_handedOff.Count > 0)
+            {
+                _handedOff.Remove(accountId);
+            }
+        }
+    }
+
     /// <summary>Takes the current set, leaving an empty one for changes from now on.</summary>
-    public IReadOnlyDictionary<string, DirtyMark> Drain()
+    public IReadOnlyDictionary<string, DirtyMark> Drain() => Drain(out _);
+
+    /// <summary>
+    /// Takes the current set and the hand-offs recorded since the last drain, leaving both empty.
+    /// Taken together: a hand-off recorded after its account's mark was drained belongs to an
+    /// earlier checkpoint and is dropped with the rest.
+    /// </summary>
+    public IReadOnlyDictionary<string, DirtyMark> Drain(out IReadOnlyDictionary<string, long[]> handedOff)
     {
         lock (_gate)
         {
             var taken = _ids;
             _ids = new Dictionary<string, DirtyMark>(StringComparer.Ordinal);
+            handedOff = _handedOff;
+            _handedOff = new Dictionary<string, long[]>(StringComparer.Ordinal);
             return taken;
         }
     }

@@ -152,6 +152,29 @@ public sealed class DirtyAccountsTests
         Assert.Equal((4L, "12", false), Shape(taken["b"]));
     }
 
+    [Fact]
+    public void Hand_offs_are_drained_with_the_marks_and_an_account_that_activates_again_loses_its_own()
+    {
+        var dirty = new DirtyAccounts();
+        dirty.Mark("a", 3, activation: 11);
+        dirty.Mark("b", 3, activation: 21);
+        dirty.HandedOff("a", [9, 11]);
+        dirty.HandedOff("b", [21]);
+        dirty.Activated("b"); // b is back: whatever it does next, only it can say it wrote it
+
+        var marks = dirty.Drain(out var handedOff);
+        Assert.Equal(["a", "b"], marks.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["a"], handedOff.Keys);
+        Assert.True(marks["a"].IsHeldBy(new StateHolders(0, handedOff["a"])));
+
+        // Both start over: a hand-off is only good for the marks drained with it.
+        dirty.HandedOff("c", [31]);
+        Assert.Empty(dirty.Drain(out handedOff));
+        Assert.Single(handedOff);
+        Assert.Empty(dirty.Drain(out handedOff));
+        Assert.Empty(handedOff);
+    }
+
     private static (long Sequence, string Activations, bool Mixed) Shape(DirtyMark mark) =>
         (mark.Sequence, string.Join(' ', mark.Activations), mark.Mixed);
 

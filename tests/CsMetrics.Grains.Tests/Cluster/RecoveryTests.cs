@@ -72,6 +72,40 @@ public sealed class RecoveryTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_checkpoint_after_an_account_handed_off_its_state_does_not_activate_it_again()
+    {
+        // Shedding deactivates accounts to free memory; a checkpoint that called each of them to
+        // ask what its state holds would read them all back in. An account that wrote its state
+        // as it went answers for itself (DirtyAccounts.HandedOff); one that came back is asked.
+        var cluster = await Start();
+        try
+        {
+            var ingestor = Service<SignalIngestor>(cluster);
+            var checkpointer = Service<Checkpointer>(cluster);
+            var log = Service<IIngestLog>(cluster);
+            var management = cluster.Client.GetGrain<IManagementGrain>(0);
+            string gone = NewAccount("handoff"), back = NewAccount("handoff");
+            await ingestor.IngestAsync([Usage(gone, "u1", _time.GetUtcNow(), "alice"), Usage(back, "u1", _time.GetUtcNow(), "alice")]);
+            var goneGrain = cluster.Client.GetGrain<IAccountGrain>(gone);
+            var backGrain = cluster.Client.GetGrain<IAccountGrain>(back);
+            await cluster.DeactivateAsync(goneGrain);
+            await cluster.DeactivateAsync(backGrain);
+            Assert.Equal(0, await management.GetGrainActivationCount((GrainReference)goneGrain));
+            await backGrain.Register(new AccountProfile("Back Again Ltd", null, null, 0, null)); // activates it again
+
+            Assert.Equal(log.LastSequence, await checkpointer.CheckpointAsync());
+            Assert.Equal(log.LastSequence, await log.GetCheckpointAsync()); // checked out: nothing to replay
+            Assert.Equal(0, await management.GetGrainActivationCount((GrainReference)goneGrain));
+            Assert.Single((await StoredAsync(cluster, gone)).HandedOff);
+            Assert.Equal(1, (await goneGrain.GetView())!.SignalCounts.Usage);
+        }
+        finally
+        {
+            await cluster.StopAllSilosAsync();
+        }
+    }
+
     private static async Task<AccountGrainState> StoredAsync(InProcessTestCluster cluster, string accountId)
     {
         var storage = cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(StorageNames.Accounts);
