@@ -62,7 +62,7 @@ public sealed class Checkpointer(
         try
         {
             long through = watermark.Through;
-            var ids = dirty.Drain(out var handedOff);
+            var ids = dirty.Drain();
             var lost = new System.Collections.Concurrent.ConcurrentBag<string>();
             try
             {
@@ -70,7 +70,7 @@ public sealed class Checkpointer(
                 {
                     // Written as it deactivated, holding every activation its mark names: done,
                     // without activating it again (DirtyAccounts.HandedOff).
-                    if (handedOff.TryGetValue(pair.Key, out var holders) && pair.Value.IsHeldBy(new StateHolders(0, holders)))
+                    if (dirty.TryGetHandOff(pair.Key, out var holders) && pair.Value.IsHeldBy(new StateHolders(0, holders)))
                     {
                         return;
                     }

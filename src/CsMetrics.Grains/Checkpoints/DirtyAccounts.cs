@@ -18,6 +18,7 @@ public sealed class DirtyAccounts
     private readonly object _gate = new();
     private Dictionary<string, DirtyMark> _ids = new(StringComparer.Ordinal);
     private Dictionary<string, long[]> _handedOff = new(StringComparer.Ordinal);
+    private Dictionary<string, long[]> _handedOffBefore = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The account changed. <paramref name="logSequence"/> and <paramref name="activation"/>: the
@@ -67,16 +68,20 @@ public sealed class DirtyAccounts
 
     /// <summary>
     /// An account on this silo wrote its state as it deactivated, and the state now names
-    /// <paramref name="holders"/> as activations whose entries it holds (its hand-off list). The
-    /// next checkpoint checks the account's mark against them instead of calling it: a call would
+    /// <paramref name="holders"/> as activations whose entries it holds (its hand-off list). A
+    /// checkpoint checks the account's mark against them instead of calling it: a call would
     /// activate it again, reading its state back into memory — under memory pressure, undoing
-    /// the very shedding that deactivated it (measured: tens of thousands of shed accounts a
-    /// checkpoint came back this way).
+    /// the very shedding that deactivated it (measured: thousands of shed accounts a round came
+    /// back this way). Looked up when the checkpoint gets to the account, not when it starts: a
+    /// paced round takes seconds, and accounts are shed meanwhile. Kept for the round in progress
+    /// and the next (marks are verified within a few rounds of their apply); a mark older than
+    /// that falls back to asking the account.
     /// </summary>
     public void HandedOff(string accountId, long[] holders)
     {
         lock (_gate)
         {
+            _handedOffBefore.Remove(accountId);
             _handedOff[accountId] = holders;
         }
     }
@@ -86,28 +91,31 @@ public sealed class DirtyAccounts
     {
         lock (_gate)
         {
-            if (_handedOff.Count > 0)
+            if (_handedOff.Count + _handedOffBefore.Count > 0)
             {
                 _handedOff.Remove(accountId);
+                _handedOffBefore.Remove(accountId);
             }
         }
     }
 
-    /// <summary>Takes the current set, leaving an empty one for changes from now on.</summary>
-    public IReadOnlyDictionary<string, DirtyMark> Drain() => Drain(out _);
+    /// <summary>The hand-off list an account on this silo wrote as it deactivated, if it has not activated since.</summary>
+    public bool TryGetHandOff(string accountId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out long[]? holders)
+    {
+        lock (_gate)
+        {
+            return _handedOff.TryGetValue(accountId, out holders) || _handedOffBefore.TryGetValue(accountId, out holders);
+        }
+    }
 
-    /// <summary>
-    /// Takes the current set and the hand-offs recorded since the last drain, leaving both empty.
-    /// Taken together: a hand-off recorded after its account's mark was drained belongs to an
-    /// earlier checkpoint and is dropped with the rest.
-    /// </summary>
-    public IReadOnlyDictionary<string, DirtyMark> Drain(out IReadOnlyDictionary<string, long[]> handedOff)
+    /// <summary>Takes the current set, leaving an empty one for changes from now on; hand-offs age by one round.</summary>
+    public IReadOnlyDictionary<string, DirtyMark> Drain()
     {
         lock (_gate)
         {
             var taken = _ids;
             _ids = new Dictionary<string, DirtyMark>(StringComparer.Ordinal);
-            handedOff = _handedOff;
+            _handedOffBefore = _handedOff;
             _handedOff = new Dictionary<string, long[]>(StringComparer.Ordinal);
             return taken;
         }

@@ -153,26 +153,26 @@ public sealed class DirtyAccountsTests
     }
 
     [Fact]
-    public void Hand_offs_are_drained_with_the_marks_and_an_account_that_activates_again_loses_its_own()
+    public void A_hand_off_answers_for_its_account_until_it_activates_again_or_two_rounds_have_passed()
     {
         var dirty = new DirtyAccounts();
         dirty.Mark("a", 3, activation: 11);
-        dirty.Mark("b", 3, activation: 21);
         dirty.HandedOff("a", [9, 11]);
         dirty.HandedOff("b", [21]);
         dirty.Activated("b"); // b is back: whatever it does next, only it can say it wrote it
+        Assert.False(dirty.TryGetHandOff("b", out _));
 
-        var marks = dirty.Drain(out var handedOff);
-        Assert.Equal(["a", "b"], marks.Keys.Order(StringComparer.Ordinal));
-        Assert.Equal(["a"], handedOff.Keys);
-        Assert.True(marks["a"].IsHeldBy(new StateHolders(0, handedOff["a"])));
+        var marks = dirty.Drain();
+        Assert.True(dirty.TryGetHandOff("a", out var holders)); // the round that drained a's mark
+        Assert.True(marks["a"].IsHeldBy(new StateHolders(0, holders)));
 
-        // Both start over: a hand-off is only good for the marks drained with it.
-        dirty.HandedOff("c", [31]);
-        Assert.Empty(dirty.Drain(out handedOff));
-        Assert.Single(handedOff);
-        Assert.Empty(dirty.Drain(out handedOff));
-        Assert.Empty(handedOff);
+        dirty.HandedOff("c", [31]); // shed while that round was writing
+        Assert.True(dirty.TryGetHandOff("c", out _));
+        dirty.Drain();
+        Assert.True(dirty.TryGetHandOff("c", out _)); // still good for the next round
+        Assert.False(dirty.TryGetHandOff("a", out _)); // two rounds on: gone, so the map stays small
+        dirty.Drain();
+        Assert.False(dirty.TryGetHandOff("c", out _));
     }
 
     private static (long Sequence, string Activations, bool Mixed) Shape(DirtyMark mark) =>
