@@ -115,7 +115,7 @@ public sealed class IngestAdmission
         if (refusing)
         {
             _logger.LogWarning(
-                "Memory use {Usage:F1} % is above {Section}:RefuseIngestAbovePercent ({Limit} %): new signals are refused (503, Retry-After {RetryAfter} s) until inactive accounts are shed and it is under {Resume} % ({Refused} refused since start)",
+                "Memory use {Usage:F1} % is above {Section}:RefuseIngestAbovePercent ({Limit} %): new signals are refused (503, Retry-After {RetryAfter} s) until it is back under {Resume} % (shedding accounts above ShedAbovePercent gets it there; {Refused} refused since start)",
                 usage, MemoryOptions.Section, _limit, RetryAfter.TotalSeconds, _resumeBelow, RefusedSignals);
         }
         else
