@@ -12,9 +12,10 @@ namespace CsMetrics.Grains.Ingest;
 /// accepted again once shedding has brought memory back under the limit. Shedding bounds the
 /// accounts already resident, not the rate at which new ones arrive: measured, a flood of 3,000
 /// brand-new accounts a second filled a 6 GB heap faster than shedding could empty it and the
-/// node died of OutOfMemoryException (docs/benchmarks.md, "Memory shedding"). A refused batch is
-/// the sender's to retry, which every producer of signals does for a 5xx; a dead node loses the
-/// batches it had accepted but not yet logged and takes its replay time to come back.
+/// node died of OutOfMemoryException (docs/benchmarks.md, "Refusing ingest near the memory
+/// limit"). A refused batch is the sender's to retry, which every producer of signals does for a
+/// 5xx; a dead node loses the batches it had accepted but not yet logged and takes its replay
+/// time to come back.
 /// Replays and recovery are never refused: what is in the log must be applied.
 /// </summary>
 public sealed class IngestAdmission
@@ -29,7 +30,7 @@ public sealed class IngestAdmission
     /// </summary>
     public const double ResumeMargin = 5;
 
-    private static readonly long LogEveryMs = 60_000;
+    private const long LogEveryMs = 60_000;
 
     private readonly double _limit;
     private readonly double _resumeBelow;
