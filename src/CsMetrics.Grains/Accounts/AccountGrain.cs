@@ -44,6 +44,8 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
     private bool _dirtyState;
     /// <summary>When log entries last went through this activation (see <see cref="HandOffWindow"/>).</summary>
     private DateTimeOffset _lastLogApplyAt = DateTimeOffset.MinValue;
+    /// <summary><see cref="DirtyAccounts.Rounds"/> at the last apply: whether a checkpoint verified it yet.</summary>
+    private long _lastApplyRound = long.MinValue / 2;
     private readonly TimeSpan _handOffWindow;
     private IndexEntry? _lastReported;
     /// <summary>
@@ -133,7 +135,10 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         // the checkpointer after it drained them), and only the state can say that it holds them
         // once the activation is gone. Not for older applies: a graceful stop or shedding must
         // not rewrite every account that ever got a signal.
-        if (_dirtyState || _time.GetUtcNow() - _lastLogApplyAt < _handOffWindow)
+        // ... and for older applies that no checkpoint round on this node has verified yet: rounds
+        // fall behind the window on a node short of memory, and an account shed unwritten then
+        // came back without its entries (10 of 1M accounts in one flood, a replay of the log).
+        if (_dirtyState || _time.GetUtcNow() - _lastLogApplyAt < _handOffWindow || !_dirty.IsCheckedOut(_lastApplyRound))
         {
             HandOff();
             await WriteAsync();
@@ -161,6 +166,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         var now = _time.GetUtcNow();
         // Every apply, duplicates only included: the ingestor marks the account with this activation.
         _lastLogApplyAt = now;
+        _lastApplyRound = _dirty.Rounds;
         if (publishMetrics)
         {
             EnsureSentFacts();

@@ -62,7 +62,7 @@ public sealed class Checkpointer(
         try
         {
             long through = watermark.Through;
-            var ids = dirty.Drain();
+            var ids = dirty.Drain(out long round);
             var lost = new System.Collections.Concurrent.ConcurrentBag<string>();
             try
             {
@@ -107,6 +107,8 @@ public sealed class Checkpointer(
                 await RecoverLostAsync([.. lost], checkpoint, cancellationToken);
                 return checkpoint;
             }
+            // Every mark of the round held: accounts that applied before it need not hand off.
+            dirty.RoundCheckedOut(round);
             if (through > checkpoint)
             {
                 await log.SetCheckpointAsync(through, cancellationToken);

@@ -19,6 +19,31 @@ public sealed class DirtyAccounts
     private Dictionary<string, DirtyMark> _ids = new(StringComparer.Ordinal);
     private Dictionary<string, long[]> _handedOff = new(StringComparer.Ordinal);
     private Dictionary<string, long[]> _handedOffBefore = new(StringComparer.Ordinal);
+    private long _rounds;
+    private long _checkedOut;
+
+    /// <summary>Checkpoint rounds that drained this set so far: an apply made now is in round <c>Rounds + 1</c> or the one after.</summary>
+    public long Rounds => Interlocked.Read(ref _rounds);
+
+    /// <summary>The latest round in which every drained mark checked out (its accounts' state holds their entries).</summary>
+    public long CheckedOut => Interlocked.Read(ref _checkedOut);
+
+    /// <summary>
+    /// Whether an apply made when <see cref="Rounds"/> read <paramref name="roundAtApply"/> is
+    /// certainly verified: its mark (made by the ingestor right after the apply) lands in the next
+    /// round or, racing its drain, the one after; a round that checked out at or past that holds it.
+    /// Marks made by other nodes' ingestors (cluster mode) are not counted here.
+    /// </summary>
+    public bool IsCheckedOut(long roundAtApply) => CheckedOut >= roundAtApply + 2;
+
+    /// <summary>The checkpoint round <paramref name="round"/> (from <see cref="Drain(out long)"/>) checked out.</summary>
+    public void RoundCheckedOut(long round)
+    {
+        long seen;
+        while (round > (seen = Interlocked.Read(ref _checkedOut)) && Interlocked.CompareExchange(ref _checkedOut, round, seen) != seen)
+        {
+        }
+    }
 
     /// <summary>
     /// The account changed. <paramref name="logSequence"/> and <paramref name="activation"/>: the
@@ -109,10 +134,14 @@ public sealed class DirtyAccounts
     }
 
     /// <summary>Takes the current set, leaving an empty one for changes from now on; hand-offs age by one round.</summary>
-    public IReadOnlyDictionary<string, DirtyMark> Drain()
+    public IReadOnlyDictionary<string, DirtyMark> Drain() => Drain(out _);
+
+    /// <summary>As <see cref="Drain()"/>, numbering the round (see <see cref="RoundCheckedOut"/>).</summary>
+    public IReadOnlyDictionary<string, DirtyMark> Drain(out long round)
     {
         lock (_gate)
         {
+            round = Interlocked.Increment(ref _rounds);
             var taken = _ids;
             _ids = new Dictionary<string, DirtyMark>(StringComparer.Ordinal);
             _handedOffBefore = _handedOff;

@@ -175,6 +175,22 @@ public sealed class DirtyAccountsTests
         Assert.False(dirty.TryGetHandOff("c", out _));
     }
 
+    [Fact]
+    public void An_apply_is_checked_out_once_a_round_that_must_hold_its_mark_has()
+    {
+        var dirty = new DirtyAccounts();
+        long atApply = dirty.Rounds; // the apply's mark lands in the next round or, racing its drain, the one after
+        dirty.Drain(out long first);
+        dirty.RoundCheckedOut(first);
+        Assert.False(dirty.IsCheckedOut(atApply));
+        dirty.Drain(out long second);
+        Assert.False(dirty.IsCheckedOut(atApply)); // drained, not yet checked out
+        dirty.RoundCheckedOut(second);
+        Assert.True(dirty.IsCheckedOut(atApply));
+        dirty.RoundCheckedOut(first); // a late report never moves it back
+        Assert.Equal(second, dirty.CheckedOut);
+    }
+
     private static (long Sequence, string Activations, bool Mixed) Shape(DirtyMark mark) =>
         (mark.Sequence, string.Join(' ', mark.Activations), mark.Mixed);
 
