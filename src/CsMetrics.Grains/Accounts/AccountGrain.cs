@@ -133,11 +133,11 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         // Also when a checkpoint wrote everything already: log entries this activation applied
         // lately may still be waiting for a checkpoint that asks for it (their marks can reach
         // the checkpointer after it drained them), and only the state can say that it holds them
-        // once the activation is gone. Not for older applies: a graceful stop or shedding must
-        // not rewrite every account that ever got a signal.
-        // ... and for older applies that no checkpoint round on this node has verified yet: rounds
-        // fall behind the window on a node short of memory, and an account shed unwritten then
-        // came back without its entries (10 of 1M accounts in one flood, a replay of the log).
+        // once the activation is gone. That is: within the hand-off window of the last apply, or
+        // later while no checkpoint round on this node has verified it (rounds fall behind on a
+        // node short of memory; accounts shed unwritten then came back without their entries).
+        // Not for applies verified long ago: a graceful stop or shedding must not rewrite every
+        // account that ever got a signal.
         if (_dirtyState || _time.GetUtcNow() - _lastLogApplyAt < _handOffWindow || !_dirty.IsCheckedOut(_lastApplyRound))
         {
             HandOff();
