@@ -120,15 +120,22 @@ public sealed class RecoveryTests : IDisposable
             await ingestor.IngestAsync([Usage(gone, "u1", _time.GetUtcNow(), "alice"), Usage(back, "u1", _time.GetUtcNow(), "alice")]);
             var goneGrain = cluster.Client.GetGrain<IAccountGrain>(gone);
             var backGrain = cluster.Client.GetGrain<IAccountGrain>(back);
+            await backGrain.SetOverride(new ScoreOverride("green", null, "renewal signed", _time.GetUtcNow().AddSeconds(1), "csm-ann"));
             await cluster.DeactivateAsync(goneGrain);
             await cluster.DeactivateAsync(backGrain);
             Assert.Equal(0, await management.GetGrainActivationCount((GrainReference)goneGrain));
-            await backGrain.Register(new AccountProfile("Back Again Ltd", null, null, 0, null)); // activates it again
+            // Back again: the lapsed override is lifted in memory, to be written by the checkpoint,
+            // which must therefore ask this activation instead of trusting the earlier hand-off.
+            // (Less than a checkpoint interval: no periodic round in between ages the hand-off out.)
+            _time.Advance(TimeSpan.FromSeconds(2));
+            Assert.True(await backGrain.Reevaluate());
+            Assert.NotNull((await StoredAsync(cluster, back)).Override); // lifted in memory only, so far
 
             Assert.Equal(log.LastSequence, await checkpointer.CheckpointAsync());
             Assert.Equal(log.LastSequence, await log.GetCheckpointAsync()); // checked out: nothing to replay
             Assert.Equal(0, await management.GetGrainActivationCount((GrainReference)goneGrain));
             Assert.Single((await StoredAsync(cluster, gone)).HandedOff);
+            Assert.Null((await StoredAsync(cluster, back)).Override);
             Assert.Equal(1, (await goneGrain.GetView())!.SignalCounts.Usage);
         }
         finally
