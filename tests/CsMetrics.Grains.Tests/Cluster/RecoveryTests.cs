@@ -48,28 +48,21 @@ public sealed class RecoveryTests : IDisposable
         // A graceful stop or memory shedding deactivates every resident account: those whose
         // last apply was checkpointed (and its mark verified) long ago have nothing to hand off
         // and must not each cost a write. (Its own cluster: the clock jumps.)
-        var cluster = await Start();
-        try
-        {
-            var ingestor = Service<SignalIngestor>(cluster);
-            var checkpointer = Service<Checkpointer>(cluster);
-            string recent = NewAccount("handoff"), old = NewAccount("handoff");
-            await ingestor.IngestAsync([Usage(old, "u1", _time.GetUtcNow(), "alice")]);
-            await checkpointer.CheckpointAsync();
-            _time.Advance(AccountGrain.HandOffWindow(new CheckpointOptions().Interval) + TimeSpan.FromSeconds(1));
-            await ingestor.IngestAsync([Usage(recent, "u1", _time.GetUtcNow(), "alice")]);
-            await checkpointer.CheckpointAsync();
+        await using var cluster = await Start();
+        var ingestor = Service<SignalIngestor>(cluster);
+        var checkpointer = Service<Checkpointer>(cluster);
+        string recent = NewAccount("handoff"), old = NewAccount("handoff");
+        await ingestor.IngestAsync([Usage(old, "u1", _time.GetUtcNow(), "alice")]);
+        await checkpointer.CheckpointAsync();
+        _time.Advance(AccountGrain.HandOffWindow(new CheckpointOptions().Interval) + TimeSpan.FromSeconds(1));
+        await ingestor.IngestAsync([Usage(recent, "u1", _time.GetUtcNow(), "alice")]);
+        await checkpointer.CheckpointAsync();
 
-            await cluster.DeactivateAsync(cluster.Client.GetGrain<IAccountGrain>(old));
-            await cluster.DeactivateAsync(cluster.Client.GetGrain<IAccountGrain>(recent));
+        await cluster.DeactivateAsync(cluster.Client.GetGrain<IAccountGrain>(old));
+        await cluster.DeactivateAsync(cluster.Client.GetGrain<IAccountGrain>(recent));
 
-            Assert.Empty((await StoredAsync(cluster, old)).HandedOff); // not written again
-            Assert.Single((await StoredAsync(cluster, recent)).HandedOff); // its mark might still be on its way
-        }
-        finally
-        {
-            await cluster.StopAllSilosAsync();
-        }
+        Assert.Empty((await StoredAsync(cluster, old)).HandedOff); // not written again
+        Assert.Single((await StoredAsync(cluster, recent)).HandedOff); // its mark might still be on its way
     }
 
     [Fact]
@@ -80,27 +73,20 @@ public sealed class RecoveryTests : IDisposable
         // and deactivated past the hand-off window must still hand off while its apply's mark is
         // unverified, or the round that gets to it finds a state without its entries and
         // replays the log. (Its own cluster: the clock jumps.)
-        var cluster = await Start();
-        try
-        {
-            var ingestor = Service<SignalIngestor>(cluster);
-            var checkpointer = Service<Checkpointer>(cluster);
-            var log = Service<IIngestLog>(cluster);
-            string acc = NewAccount("unverified");
-            var grain = cluster.Client.GetGrain<IAccountGrain>(acc);
-            await ingestor.IngestAsync([Usage(acc, "u1", _time.GetUtcNow(), "alice")]);
-            await grain.SetOverride(new ScoreOverride("green", null, "renewal signed", _time.GetUtcNow().AddDays(7), "csm-ann"));
-            _time.Advance(AccountGrain.HandOffWindow(new CheckpointOptions().Interval) + TimeSpan.FromSeconds(1));
-            await cluster.DeactivateAsync(grain);
+        await using var cluster = await Start();
+        var ingestor = Service<SignalIngestor>(cluster);
+        var checkpointer = Service<Checkpointer>(cluster);
+        var log = Service<IIngestLog>(cluster);
+        string acc = NewAccount("unverified");
+        var grain = cluster.Client.GetGrain<IAccountGrain>(acc);
+        await ingestor.IngestAsync([Usage(acc, "u1", _time.GetUtcNow(), "alice")]);
+        await grain.SetOverride(new ScoreOverride("green", null, "renewal signed", _time.GetUtcNow().AddDays(7), "csm-ann"));
+        _time.Advance(AccountGrain.HandOffWindow(new CheckpointOptions().Interval) + TimeSpan.FromSeconds(1));
+        await cluster.DeactivateAsync(grain);
 
-            Assert.Single((await StoredAsync(cluster, acc)).HandedOff);
-            Assert.Equal(log.LastSequence, await checkpointer.CheckpointAsync());
-            Assert.Equal(log.LastSequence, await log.GetCheckpointAsync()); // checked out: no replay
-        }
-        finally
-        {
-            await cluster.StopAllSilosAsync();
-        }
+        Assert.Single((await StoredAsync(cluster, acc)).HandedOff);
+        Assert.Equal(log.LastSequence, await checkpointer.CheckpointAsync());
+        Assert.Equal(log.LastSequence, await log.GetCheckpointAsync()); // checked out: no replay
     }
 
     [Fact]
@@ -109,39 +95,32 @@ public sealed class RecoveryTests : IDisposable
         // Shedding deactivates accounts to free memory; a checkpoint that called each of them to
         // ask what its state holds would read them all back in. An account that wrote its state
         // as it went answers for itself (DirtyAccounts.HandedOff); one that came back is asked.
-        var cluster = await Start();
-        try
-        {
-            var ingestor = Service<SignalIngestor>(cluster);
-            var checkpointer = Service<Checkpointer>(cluster);
-            var log = Service<IIngestLog>(cluster);
-            var management = cluster.Client.GetGrain<IManagementGrain>(0);
-            string gone = NewAccount("handoff"), back = NewAccount("handoff");
-            await ingestor.IngestAsync([Usage(gone, "u1", _time.GetUtcNow(), "alice"), Usage(back, "u1", _time.GetUtcNow(), "alice")]);
-            var goneGrain = cluster.Client.GetGrain<IAccountGrain>(gone);
-            var backGrain = cluster.Client.GetGrain<IAccountGrain>(back);
-            await backGrain.SetOverride(new ScoreOverride("green", null, "renewal signed", _time.GetUtcNow().AddSeconds(1), "csm-ann"));
-            await cluster.DeactivateAsync(goneGrain);
-            await cluster.DeactivateAsync(backGrain);
-            Assert.Equal(0, await management.GetGrainActivationCount((GrainReference)goneGrain));
-            // Back again: the lapsed override is lifted in memory, to be written by the checkpoint,
-            // which must therefore ask this activation instead of trusting the earlier hand-off.
-            // (Less than a checkpoint interval: no periodic round in between ages the hand-off out.)
-            _time.Advance(TimeSpan.FromSeconds(2));
-            Assert.True(await backGrain.Reevaluate());
-            Assert.NotNull((await StoredAsync(cluster, back)).Override); // lifted in memory only, so far
+        await using var cluster = await Start();
+        var ingestor = Service<SignalIngestor>(cluster);
+        var checkpointer = Service<Checkpointer>(cluster);
+        var log = Service<IIngestLog>(cluster);
+        var management = cluster.Client.GetGrain<IManagementGrain>(0);
+        string gone = NewAccount("handoff"), back = NewAccount("handoff");
+        await ingestor.IngestAsync([Usage(gone, "u1", _time.GetUtcNow(), "alice"), Usage(back, "u1", _time.GetUtcNow(), "alice")]);
+        var goneGrain = cluster.Client.GetGrain<IAccountGrain>(gone);
+        var backGrain = cluster.Client.GetGrain<IAccountGrain>(back);
+        await backGrain.SetOverride(new ScoreOverride("green", null, "renewal signed", _time.GetUtcNow().AddSeconds(1), "csm-ann"));
+        await cluster.DeactivateAsync(goneGrain);
+        await cluster.DeactivateAsync(backGrain);
+        Assert.Equal(0, await management.GetGrainActivationCount((GrainReference)goneGrain));
+        // Back again: the lapsed override is lifted in memory, to be written by the checkpoint,
+        // which must therefore ask this activation instead of trusting the earlier hand-off.
+        // (Less than a checkpoint interval: no periodic round in between ages the hand-off out.)
+        _time.Advance(TimeSpan.FromSeconds(2));
+        Assert.True(await backGrain.Reevaluate());
+        Assert.NotNull((await StoredAsync(cluster, back)).Override); // lifted in memory only, so far
 
-            Assert.Equal(log.LastSequence, await checkpointer.CheckpointAsync());
-            Assert.Equal(log.LastSequence, await log.GetCheckpointAsync()); // checked out: nothing to replay
-            Assert.Equal(0, await management.GetGrainActivationCount((GrainReference)goneGrain));
-            Assert.Single((await StoredAsync(cluster, gone)).HandedOff);
-            Assert.Null((await StoredAsync(cluster, back)).Override);
-            Assert.Equal(1, (await goneGrain.GetView())!.SignalCounts.Usage);
-        }
-        finally
-        {
-            await cluster.StopAllSilosAsync();
-        }
+        Assert.Equal(log.LastSequence, await checkpointer.CheckpointAsync());
+        Assert.Equal(log.LastSequence, await log.GetCheckpointAsync()); // checked out: nothing to replay
+        Assert.Equal(0, await management.GetGrainActivationCount((GrainReference)goneGrain));
+        Assert.Single((await StoredAsync(cluster, gone)).HandedOff);
+        Assert.Null((await StoredAsync(cluster, back)).Override);
+        Assert.Equal(1, (await goneGrain.GetView())!.SignalCounts.Usage);
     }
 
     private static async Task<AccountGrainState> StoredAsync(InProcessTestCluster cluster, string accountId)
