@@ -14,6 +14,8 @@ namespace CsMetrics.Benchmarks.Scenarios;
 public static class RecoveryScenario
 {
     public const int OverHttp = 100_000;
+    /// <summary>Timed restarts of the same killed state (odd, for a median).</summary>
+    public const int Restarts = 3;
 
     public static async Task RunAsync(BenchContext context)
     {
@@ -46,13 +48,39 @@ public static class RecoveryScenario
             }
         }
 
-        var (restarted, readyAfter) = await BenchServer.StartAsync(dir.Path, noCheckpoints, TimeSpan.FromMinutes(8));
-        await using (restarted)
+        // One restart is one sample on a shared 2-core machine (a neighbour's burst moves it by
+        // seconds): the same killed state is restarted Restarts times, each from its own copy of
+        // the data directory, and the median is reported with min and max — the suite's rule for
+        // every other figure. The benchmark process drops its generated input first, so its own
+        // GC does not run during a timed start.
+        using var killed = BenchContext.NewTempDirectory("recovery-killed");
+        CopyDirectory(dir.Path, killed.Path);
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        var times = new List<double>();
+        for (int run = 0; run < Restarts; run++)
         {
-            string? replayLine = restarted.Output.Split('\n').LastOrDefault(l => l.Contains("Recovered", StringComparison.Ordinal));
-            Console.WriteLine($"  ready after {readyAfter.TotalSeconds:F1} s; server: {replayLine?.Trim() ?? "(no replay line)"}");
-            context.Results.Record("recoverySeconds", readyAfter.TotalSeconds,
-                $"process start → /readyz 200 after kill -9 with {signals:N0} signals logged since the last checkpoint ({OverHttp:N0} over HTTP, the rest appended to its log), replay included");
+            using var copy = BenchContext.NewTempDirectory("recovery-restart");
+            CopyDirectory(killed.Path, copy.Path);
+            var (restarted, readyAfter) = await BenchServer.StartAsync(copy.Path, noCheckpoints, TimeSpan.FromMinutes(8));
+            await using (restarted)
+            {
+                string? replayLine = restarted.Output.Split('\n').LastOrDefault(l => l.Contains("Recovered", StringComparison.Ordinal));
+                Console.WriteLine($"  restart {run + 1}/{Restarts}: ready after {readyAfter.TotalSeconds:F1} s; server: {replayLine?.Trim() ?? "(no replay line)"}");
+                times.Add(readyAfter.TotalSeconds);
+                // Killed, as the first one was: a clean stop would checkpoint, and take the next restart's time.
+                await restarted.KillAsync();
+            }
+        }
+        times.Sort();
+        context.Results.Record("recoverySeconds", times[times.Count / 2],
+            $"process start → /readyz 200 after kill -9 with {signals:N0} signals logged since the last checkpoint ({OverHttp:N0} over HTTP, the rest appended to its log), replay included; median of {Restarts} restarts of the same killed state (min {times[0]:F1} s, max {times[^1]:F1} s)");
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (string file in Directory.GetFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
         }
     }
 }
