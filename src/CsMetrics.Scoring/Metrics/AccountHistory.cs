@@ -1,6 +1,5 @@
 using CsMetrics.Scoring.Aggregates;
 using CsMetrics.Scoring.Signals;
-using System.Collections.ObjectModel;
 
 namespace CsMetrics.Scoring.Metrics;
 
@@ -40,12 +39,21 @@ public sealed class AccountHistory
     private Dictionary<(int Day, byte Kind), int>? _touchpoints;
     private Dictionary<(int Day, int Article), ArticleDay>? _articleDays;
 
-    internal IReadOnlyDictionary<string, List<NpsHistoryAnswer>> NpsAnswers => (IReadOnlyDictionary<string, List<NpsHistoryAnswer>>?)_npsAnswers ?? ReadOnlyDictionary<string, List<NpsHistoryAnswer>>.Empty;
-    internal IReadOnlyDictionary<int, SurveyDay> Surveys => (IReadOnlyDictionary<int, SurveyDay>?)_surveys ?? ReadOnlyDictionary<int, SurveyDay>.Empty;
-    internal IReadOnlyDictionary<int, int> Reopens => (IReadOnlyDictionary<int, int>?)_reopens ?? ReadOnlyDictionary<int, int>.Empty;
-    internal IReadOnlyDictionary<string, int> Articles => (IReadOnlyDictionary<string, int>?)_articles ?? ReadOnlyDictionary<string, int>.Empty;
-    internal IReadOnlyDictionary<(int Day, byte Kind), int> Touchpoints => (IReadOnlyDictionary<(int Day, byte Kind), int>?)_touchpoints ?? ReadOnlyDictionary<(int Day, byte Kind), int>.Empty;
-    internal IReadOnlyDictionary<(int Day, int Article), ArticleDay> ArticleDays => (IReadOnlyDictionary<(int Day, int Article), ArticleDay>?)_articleDays ?? ReadOnlyDictionary<(int Day, int Article), ArticleDay>.Empty;
+    // Readers get the concrete maps (an empty shared one until the first write), so walking them
+    // uses the struct enumerator: the metrics facts walk every map on each publish, and an
+    // interface enumerator is an allocation each. The shared empties are never written: every
+    // write goes through the fields above.
+    internal Dictionary<string, List<NpsHistoryAnswer>> NpsAnswers => _npsAnswers ?? Empty<string, List<NpsHistoryAnswer>>.Map;
+    internal Dictionary<int, SurveyDay> Surveys => _surveys ?? Empty<int, SurveyDay>.Map;
+    internal Dictionary<int, int> Reopens => _reopens ?? Empty<int, int>.Map;
+    internal Dictionary<string, int> Articles => _articles ?? Empty<string, int>.Map;
+    internal Dictionary<(int Day, byte Kind), int> Touchpoints => _touchpoints ?? Empty<(int Day, byte Kind), int>.Map;
+    internal Dictionary<(int Day, int Article), ArticleDay> ArticleDays => _articleDays ?? Empty<(int Day, int Article), ArticleDay>.Map;
+
+    private static class Empty<TKey, TValue> where TKey : notnull
+    {
+        public static readonly Dictionary<TKey, TValue> Map = [];
+    }
 
     internal const int FeatureUserStride = 16_384; // > SignalLimits.MaxUsersPerAccount
 

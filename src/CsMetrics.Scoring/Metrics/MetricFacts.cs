@@ -1,3 +1,4 @@
+using System.Buffers;
 using CsMetrics.Scoring.Aggregates;
 
 namespace CsMetrics.Scoring.Metrics;
@@ -24,8 +25,7 @@ public static class MetricFacts
     {
         facts.Clear();
         var h = aggregates.History;
-        void Add(FactKey key, decimal value) =>
-            System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(facts, key, out _) += value;
+        void Add(FactKey key, decimal value) => AddTo(facts, key, value);
 
         Add(new FactKey(FactKind.Account, 0), 1);
         if (seats > 0)
@@ -89,19 +89,22 @@ public static class MetricFacts
             AddIf(FactKind.TicketReopened, day, n);
         }
 
-        int? previousUsageDay = null;
-        foreach (var day in h.UsageEvents.Keys.Order())
+        int previousUsageDay = int.MinValue;
+        var usageDays = SortedKeys(h.UsageEvents, out int usageDayCount);
+        for (int i = 0; i < usageDayCount; i++)
         {
+            int day = usageDays[i];
             Add(new FactKey(FactKind.UsageEvents, day), h.UsageEvents[day]);
-            Add(new FactKey(FactKind.AccountActive, day, previousUsageDay ?? int.MinValue), 1);
+            Add(new FactKey(FactKind.AccountActive, day, previousUsageDay), 1);
             previousUsageDay = day;
         }
-        string? seated = seats > 0 ? Seated : null;
-        Chain(h.UserDays, FactKind.UserActive, _ => seated);
+        ArrayPool<int>.Shared.Return(usageDays);
+        Chain(facts, h.UserDays, FactKind.UserActive, null, 1, seats > 0 ? Seated : null);
         var featureNames = Names(h.Features);
-        Chain(h.FeatureDays, FactKind.FeatureActive, f => featureNames[f]);
-        Chain(h.FeatureUserDays, FactKind.FeatureUserActive, s => featureNames[s / AccountHistory.FeatureUserStride]);
-        Chain(h.SelfServiceUserDays, FactKind.SelfServiceUser, _ => null);
+        Chain(facts, h.FeatureDays, FactKind.FeatureActive, featureNames, 1);
+        Chain(facts, h.FeatureUserDays, FactKind.FeatureUserActive, featureNames, AccountHistory.FeatureUserStride);
+        ReturnNames(featureNames);
+        Chain(facts, h.SelfServiceUserDays, FactKind.SelfServiceUser, null, 1);
         int firstFeatureDay = int.MaxValue;
         foreach (var (_, day) in h.FeatureDays.All())
         {
@@ -112,34 +115,50 @@ public static class MetricFacts
             Add(new FactKey(FactKind.TimeToValue, firstFeatureDay, firstFeatureDay - h.FirstDay), 1);
         }
 
-        AddRevenue(aggregates.Mrr, renewalDate, Add, aggregates);
+        AddRevenue(aggregates.Mrr, renewalDate, facts, aggregates);
 
-        var touchDays = new SortedSet<int>();
-        foreach (var ((day, kind), n) in h.Touchpoints)
+        if (h.Touchpoints.Count > 0)
         {
-            Add(new FactKey(FactKind.Touchpoint, day, 0, Signals.SignalNames.Of((Signals.TouchpointKind)kind)), n);
-            touchDays.Add(day);
-        }
-        int? before = null;
-        foreach (var day in touchDays)
-        {
-            if (before is { } b)
+            // Each day with a touchpoint, chained to the next one (days ascending, each once).
+            var touchDays = ArrayPool<int>.Shared.Rent(h.Touchpoints.Count);
+            int touchCount = 0;
+            foreach (var ((day, kind), n) in h.Touchpoints)
             {
-                Add(new FactKey(FactKind.TouchpointDay, b, day), 1);
+                Add(new FactKey(FactKind.Touchpoint, day, 0, Signals.SignalNames.Of((Signals.TouchpointKind)kind)), n);
+                touchDays[touchCount++] = day;
             }
-            before = day;
-        }
-        if (before is { } last)
-        {
-            Add(new FactKey(FactKind.TouchpointDay, last, int.MaxValue), 1);
+            touchDays.AsSpan(0, touchCount).Sort();
+            int? before = null;
+            for (int i = 0; i < touchCount; i++)
+            {
+                int day = touchDays[i];
+                if (before == day)
+                {
+                    continue;
+                }
+                if (before is { } b)
+                {
+                    Add(new FactKey(FactKind.TouchpointDay, b, day), 1);
+                }
+                before = day;
+            }
+            if (before is { } last)
+            {
+                Add(new FactKey(FactKind.TouchpointDay, last, int.MaxValue), 1);
+            }
+            ArrayPool<int>.Shared.Return(touchDays);
         }
 
-        var articleNames = Names(h.Articles);
-        foreach (var ((day, article), d) in h.ArticleDays)
+        if (h.ArticleDays.Count > 0)
         {
-            AddIf(FactKind.ArticleView, day, d.Views, articleNames[article]);
-            AddIf(FactKind.ArticleHelpful, day, d.Helpful, articleNames[article]);
-            AddIf(FactKind.ArticleNotHelpful, day, d.NotHelpful, articleNames[article]);
+            var articleNames = Names(h.Articles);
+            foreach (var ((day, article), d) in h.ArticleDays)
+            {
+                AddIf(FactKind.ArticleView, day, d.Views, articleNames[article]);
+                AddIf(FactKind.ArticleHelpful, day, d.Helpful, articleNames[article]);
+                AddIf(FactKind.ArticleNotHelpful, day, d.NotHelpful, articleNames[article]);
+            }
+            ReturnNames(articleNames);
         }
         return facts;
 
@@ -151,25 +170,35 @@ public static class MetricFacts
             }
         }
 
-        void Chain(ActivityDays days, FactKind kind, Func<int, string?> label)
+    }
+
+    private static void AddTo(Dictionary<FactKey, decimal> facts, FactKey key, decimal value) =>
+        System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(facts, key, out _) += value;
+
+    /// <summary>
+    /// One fact per active (subject, day), chained to the subject's previous active day. Labelled
+    /// <paramref name="label"/>, or with <paramref name="names"/>[subject / <paramref name="divisor"/>]
+    /// when names are given (no delegate: this runs for every account on each publish).
+    /// </summary>
+    private static void Chain(Dictionary<FactKey, decimal> facts, ActivityDays days, FactKind kind, string[]? names, int divisor, string? label = null)
+    {
+        int subject = -1, previous = int.MinValue;
+        foreach (var (s, day) in days.All())
         {
-            int subject = -1, previous = int.MinValue;
-            foreach (var (s, day) in days.All())
+            if (s != subject)
             {
-                if (s != subject)
-                {
-                    subject = s;
-                    previous = int.MinValue;
-                }
-                Add(new FactKey(kind, day, previous, label(s)), 1);
-                previous = day;
+                subject = s;
+                previous = int.MinValue;
             }
+            AddTo(facts, new FactKey(kind, day, previous, names is null ? label : names[s / divisor]), 1);
+            previous = day;
         }
     }
 
-    private static string[] Names(IReadOnlyDictionary<string, int> index)
+    /// <summary>Names by index, in an array rented from the shared pool (give it back with <see cref="ReturnNames"/>).</summary>
+    private static string[] Names(Dictionary<string, int> index)
     {
-        var names = new string[index.Count];
+        var names = ArrayPool<string>.Shared.Rent(Math.Max(1, index.Count));
         foreach (var (name, i) in index)
         {
             names[i] = name;
@@ -177,9 +206,22 @@ public static class MetricFacts
         return names;
     }
 
-    /// <summary>Walks the MRR timeline in event order and classifies every change (docs/metrics.md, Revenue).</summary>
-    private static void AddRevenue(List<MrrPoint> mrr, DateOnly? renewalDate, Action<FactKey, decimal> add, AccountAggregates aggregates)
+    private static void ReturnNames(string[] names) => ArrayPool<string>.Shared.Return(names, clearArray: true);
+
+    /// <summary>The keys in ascending order, in the first <paramref name="count"/> slots of an array rented from the shared pool.</summary>
+    private static int[] SortedKeys<TValue>(Dictionary<int, TValue> map, out int count)
     {
+        var keys = ArrayPool<int>.Shared.Rent(Math.Max(1, map.Count));
+        map.Keys.CopyTo(keys, 0);
+        count = map.Count;
+        keys.AsSpan(0, count).Sort();
+        return keys;
+    }
+
+    /// <summary>Walks the MRR timeline in event order and classifies every change (docs/metrics.md, Revenue).</summary>
+    private static void AddRevenue(List<MrrPoint> mrr, DateOnly? renewalDate, Dictionary<FactKey, decimal> facts, AccountAggregates aggregates)
+    {
+        void add(FactKey key, decimal value) => AddTo(facts, key, value);
         decimal previous = 0;
         bool paidBefore = false;
         int stintStart = 0;

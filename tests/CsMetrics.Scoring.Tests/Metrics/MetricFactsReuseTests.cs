@@ -30,6 +30,37 @@ public class MetricFactsReuseTests
         Assert.Empty(MetricFacts.Diff(smallFacts, reused, delta));
     }
 
+    [Fact]
+    public void A_build_into_a_reused_map_allocates_nothing()
+    {
+        // Every publish builds the account's facts (the engine's hot path): once the reused map
+        // is big enough, a build of an account with every kind of history allocates nothing.
+        var account = Account(
+            Usage(At(3, 1), "ann", "reports.export"), Usage(At(3, 2), "bob", "api.call"), Usage(At(4, 9), "ann", "api.call"),
+            Ticket(At(3, 3), "T-1", TicketStatus.Opened), TicketEvent(At(3, 4), "T-1", TicketStatus.Solved, tags: ["billing"], agentReplies: 1),
+            Ticket(At(3, 8), "T-1", TicketStatus.Reopened), Nps(At(3, 5), 9, "ann"), Csat(At(3, 6), 5), Ces(At(3, 7), 6),
+            Revenue(At(2, 1), 500m), Revenue(At(3, 6), 650m),
+            Touchpoint(At(3, 2), TouchpointKind.Call), Touchpoint(At(3, 9), TouchpointKind.Qbr), Touchpoint(At(3, 9), TouchpointKind.Email),
+            SelfService(At(3, 4), "ann", "kb-1", SelfServiceAction.Helpful));
+        var renewal = DateOnly.FromDateTime(At(9, 1).UtcDateTime);
+        var reused = new Dictionary<FactKey, decimal>();
+        MetricFacts.Build(account, 10, renewal, reused); // sizes the map (and warms the shared pools)
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        MetricFacts.Build(account, 10, renewal, reused);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(Sorted(MetricFacts.Build(account, 10, renewal)), Sorted(reused));
+        // Days with touchpoints chained once each (two on 9 March make one day): 2 → 9, 9 → none.
+        int march2 = DateOnly.FromDateTime(At(3, 2).UtcDateTime).DayNumber, march9 = DateOnly.FromDateTime(At(3, 9).UtcDateTime).DayNumber;
+        Assert.Equal(
+            [(march2, march9), (march9, int.MaxValue)],
+            reused.Keys.Where(k => k.Kind == FactKind.TouchpointDay).Select(k => (k.Day, k.Aux)).Order().ToArray());
+        Assert.Contains(reused.Keys, k => k.Kind == FactKind.ArticleHelpful);
+        Assert.Contains(reused.Keys, k => k.Kind == FactKind.FeatureUserActive);
+    }
+
     private static List<KeyValuePair<FactKey, decimal>> Sorted(Dictionary<FactKey, decimal> facts) =>
         [.. facts.OrderBy(f => f.Key.ToString(), StringComparer.Ordinal)];
 }
