@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using CsMetrics.Scoring.Signals;
 
 namespace CsMetrics.Grains.Accounts;
 
@@ -16,30 +16,9 @@ public static class SharedText
     /// <summary>Longer texts are kept as they are: rare, and not worth hashing.</summary>
     public const int MaxLength = 160;
 
-    private static ConcurrentDictionary<string, string> s_texts = new(StringComparer.Ordinal);
-    private static int s_count;
+    private static readonly StringPool s_texts = new(MaxEntries, MaxLength);
 
-    public static string Of(string text)
-    {
-        if (text.Length > MaxLength)
-        {
-            return text;
-        }
-        var texts = s_texts;
-        if (texts.TryGetValue(text, out var shared))
-        {
-            return shared;
-        }
-        if (Interlocked.Increment(ref s_count) > MaxEntries)
-        {
-            // Start over. Racing callers may add to the pool being replaced; they still get a
-            // correct text, only not a shared one.
-            texts = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
-            s_texts = texts;
-            Interlocked.Exchange(ref s_count, 1);
-        }
-        return texts.GetOrAdd(text, text);
-    }
+    public static string Of(string text) => s_texts.Of(text);
 
     public static string? OfNullable(string? text) => text is null ? null : Of(text);
 }

@@ -21,14 +21,16 @@ internal static class BinaryMaps
         }
     }
 
-    public static void Read(BinaryReader r, Dictionary<string, int> map) => Fill(r, map, r.ReadInt32());
+    /// <summary>Reads the map; keys through <paramref name="pool"/> when given (words many accounts share).</summary>
+    public static void Read(BinaryReader r, Dictionary<string, int> map, Signals.StringPool? pool = null) => Fill(r, map, r.ReadInt32(), pool);
 
-    private static void Fill(BinaryReader r, Dictionary<string, int> map, int n)
+    private static void Fill(BinaryReader r, Dictionary<string, int> map, int n, Signals.StringPool? pool)
     {
         map.EnsureCapacity(n);
         for (int i = 0; i < n; i++)
         {
-            map[r.ReadString()] = r.ReadInt32();
+            string key = r.ReadString();
+            map[pool is null ? key : pool.Of(key)] = r.ReadInt32();
         }
     }
 
@@ -59,7 +61,7 @@ internal static class BinaryMaps
     }
 
     /// <summary>Reads a map written by <see cref="Write(BinaryWriter, Dictionary{string, int})"/>; null when empty.</summary>
-    public static Dictionary<string, int>? ReadStringMapOrNull(BinaryReader r)
+    public static Dictionary<string, int>? ReadStringMapOrNull(BinaryReader r, Signals.StringPool? pool = null)
     {
         int n = r.ReadInt32();
         if (n == 0)
@@ -67,7 +69,7 @@ internal static class BinaryMaps
             return null;
         }
         var map = new Dictionary<string, int>(n, StringComparer.Ordinal);
-        Fill(r, map, n);
+        Fill(r, map, n, pool);
         return map;
     }
 

@@ -145,8 +145,8 @@ public sealed class AccountHistory
     /// <summary>The user's index in <see cref="Users"/>, added if new; -1 once the table holds <see cref="SignalLimits.MaxUsersPerAccount"/>.</summary>
     internal int UserIndex(string user) => Index(Users, user, SignalLimits.MaxUsersPerAccount);
 
-    /// <summary>The feature's index in <see cref="Features"/>, added if new; -1 over the cap.</summary>
-    internal int FeatureIndex(string feature) => Index(Features, feature, SignalLimits.MaxFeaturesPerAccount);
+    /// <summary>The feature's index in <see cref="Features"/>, added if new (its name pooled: every account shares the product's feature names); -1 over the cap.</summary>
+    internal int FeatureIndex(string feature) => Index(Features, feature, SignalLimits.MaxFeaturesPerAccount, StringPool.Vocabulary);
 
     private void ApplySelfService(Signal s, int day)
     {
@@ -154,7 +154,7 @@ public sealed class AccountHistory
         {
             SelfServiceUserDays.Mark(user, day);
         }
-        if (s.ArticleId is not { } a || Index(_articles ??= new(StringComparer.Ordinal), a, MaxArticles) is not (var article and >= 0))
+        if (s.ArticleId is not { } a || Index(_articles ??= new(StringComparer.Ordinal), a, MaxArticles, StringPool.Vocabulary) is not (var article and >= 0))
         {
             return;
         }
@@ -182,7 +182,8 @@ public sealed class AccountHistory
         }
         if (s.Tags is { Length: > 0 } tags && t.Tags is null)
         {
-            t.Tags = tags.Distinct(StringComparer.Ordinal).ToArray();
+            // Kept for the ticket's life (up to MaxTickets per account): the pooled copies.
+            t.Tags = tags.Distinct(StringComparer.Ordinal).Select(StringPool.Vocabulary.Of).ToArray();
         }
         if (s.AgentReplies is { } replies && replies > t.AgentReplies)
         {
@@ -281,7 +282,7 @@ public sealed class AccountHistory
         }
     }
 
-    private static int Index(Dictionary<string, int> map, string key, int cap)
+    private static int Index(Dictionary<string, int> map, string key, int cap, StringPool? pool = null)
     {
         if (map.TryGetValue(key, out int i))
         {
@@ -293,7 +294,7 @@ public sealed class AccountHistory
         }
         SmallMaps.BeforeAdd(map);
         i = map.Count;
-        map[key] = i;
+        map[pool is null ? key : pool.Of(key)] = i;
         return i;
     }
 
@@ -401,7 +402,7 @@ public sealed class AccountHistory
                 t.Tags = new string[tags];
                 for (int k = 0; k < tags; k++)
                 {
-                    t.Tags[k] = r.ReadString();
+                    t.Tags[k] = StringPool.Vocabulary.Of(r.ReadString());
                 }
             }
             Tickets[id] = t;
@@ -413,8 +414,8 @@ public sealed class AccountHistory
             UsageEvents[r.ReadInt32()] = r.ReadInt64();
         }
         BinaryMaps.Read(r, Users);
-        BinaryMaps.Read(r, Features);
-        _articles = BinaryMaps.ReadStringMapOrNull(r);
+        BinaryMaps.Read(r, Features, StringPool.Vocabulary);
+        _articles = BinaryMaps.ReadStringMapOrNull(r, StringPool.Vocabulary);
         UserDays.Read(r);
         FeatureDays.Read(r);
         FeatureUserDays.Read(r);
