@@ -87,13 +87,20 @@ public static class MemoryScenario
         return GC.GetTotalMemory(forceFullCollection: false);
     }
 
-    /// <summary>An account's week: the workload's mix, seeded by the account, so each account's state is its own and reproducible.</summary>
-    internal static IEnumerable<Signal> SignalsFor(BenchContext context, string accountId, int accountIndex, int count)
+    /// <summary>
+    /// An account's week: the workload's mix, seeded by the account, so each account's state is its
+    /// own and reproducible. Decoded through the ingest log's codec, so every signal carries its own
+    /// strings, as a deployed server's do (parsed from JSON, or read back from its log): generated
+    /// signals shared the workload's feature-name literals, which hid what accounts keep of them.
+    /// </summary>
+    internal static Signal[] SignalsFor(BenchContext context, string accountId, int accountIndex, int count)
     {
         var random = new Random(HashCode.Combine(BenchContext.Seed, accountIndex));
+        var signals = new Signal[count];
         for (int i = 0; i < count; i++)
         {
-            yield return context.Workload.Create(random, accountId, $"m-{accountId}-{i}");
+            signals[i] = context.Workload.Create(random, accountId, $"m-{accountId}-{i}");
         }
+        return SignalCodec.Decode(SignalCodec.Encode(signals));
     }
 }
