@@ -1,5 +1,6 @@
 using System.Buffers;
 using CsMetrics.Scoring.Aggregates;
+using CsMetrics.Scoring.Signals;
 
 namespace CsMetrics.Scoring.Metrics;
 
@@ -334,7 +335,9 @@ public static class MetricFacts
             var kind = (FactKind)r.ReadByte();
             int day = r.ReadInt32();
             int aux = r.ReadInt32();
-            string? label = r.ReadBoolean() ? r.ReadString() : null;
+            // Labels are vocabulary (feature names, tags, tenure, touchpoint kinds) that a
+            // portfolio shard keeps as keys for every day: one pooled copy, not one per key.
+            string? label = r.ReadBoolean() ? StringPool.Vocabulary.Of(r.ReadString()) : null;
             facts[new FactKey(kind, day, aux, label)] = r.ReadDecimal();
         }
         return facts;

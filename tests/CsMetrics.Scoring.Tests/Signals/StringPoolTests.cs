@@ -1,4 +1,5 @@
 using CsMetrics.Scoring.Aggregates;
+using CsMetrics.Scoring.Metrics;
 using CsMetrics.Scoring.Signals;
 using static CsMetrics.Scoring.Tests.Support.Sig;
 
@@ -56,6 +57,17 @@ public class StringPoolTests
         }
         // User ids are the account's own: not pooled.
         Assert.NotSame(a.History.Users.Keys.Single(), restored.History.Users.Keys.Single());
+    }
+
+    [Fact]
+    public void Fact_labels_read_by_a_portfolio_shard_are_pooled()
+    {
+        // A shard keeps every fact key it was sent (per day): each decoded label would be a copy.
+        var facts = new Dictionary<FactKey, decimal> { [new FactKey(FactKind.FeatureActive, 10, 0, Fresh("reports.view"))] = 1 };
+        string? first = MetricFacts.Decode(MetricFacts.Encode(facts)).Keys.Single().Label;
+        string? second = MetricFacts.Decode(MetricFacts.Encode(facts)).Keys.Single().Label;
+        Assert.Equal("reports.view", first);
+        Assert.Same(first, second);
     }
 
     /// <summary>A copy of the text that is not the interned literal (as every parsed signal's strings are).</summary>
