@@ -120,7 +120,7 @@ public sealed class SignalIngestor(
     }
 
     private Task<int> ApplyWindowUntilDoneAsync(ReplayWindow window) =>
-        UntilDoneAsync(() => ApplyWindowAsync(window), $"log entries {window.Sequences[0]}–{window.Sequences[^1]} (replay)");
+        UntilDoneAsync(() => ApplyWindowAsync(window), () => $"log entries {window.Sequences[0]}–{window.Sequences[^1]} (replay)");
 
     /// <summary>
     /// Each account's signals of the window to its grain, <see cref="ReplayParallelism"/> accounts
@@ -229,7 +229,7 @@ public sealed class SignalIngestor(
             MarkDirty(batch, seq);
             watermark.Complete(seq);
             return batch.Total;
-        }, $"log entry {seq} ({signals.Count} signals; accounts {AccountsOf(signals)})");
+        }, () => $"log entry {seq} ({signals.Count} signals; accounts {AccountsOf(signals)})");
 
     /// <summary>
     /// A logged entry has to reach its grains: a transient failure (a grain moving, a silo
@@ -237,7 +237,11 @@ public sealed class SignalIngestor(
     /// the caller hears of it (a producer retries; ids make that safe too) while the apply goes
     /// on in the background, so the watermark, and with it the checkpoint, moves on once it succeeds.
     /// </summary>
-    private async Task<T> UntilDoneAsync<T>(Func<Task<T>> apply, string what)
+    /// <remarks>
+    /// <paramref name="describe"/> names the work for the log, only when something failed: the
+    /// description of a batch lists its accounts, which cost a set and a join on every batch.
+    /// </remarks>
+    private async Task<T> UntilDoneAsync<T>(Func<Task<T>> apply, Func<string> describe)
     {
         for (int attempt = 1; ; attempt++)
         {
@@ -247,11 +251,12 @@ public sealed class SignalIngestor(
             }
             catch (Exception ex) when (attempt < 5)
             {
-                logger.LogWarning(ex, "Applying {What} failed (attempt {Attempt}); retrying", what, attempt);
+                logger.LogWarning(ex, "Applying {What} failed (attempt {Attempt}); retrying", describe(), attempt);
                 await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt));
             }
             catch (Exception ex)
             {
+                string what = describe();
                 logger.LogError(ex, "Applying {What} keeps failing; retrying in the background", what);
                 _ = Task.Run(() => RetryForeverAsync(apply, what));
                 throw;
