@@ -20,7 +20,7 @@ public sealed class AccountHistory
     internal int FirstDay = int.MaxValue;
 
     internal readonly Dictionary<string, TicketRecord> Tickets = new(StringComparer.Ordinal);
-    internal readonly Dictionary<int, long> UsageEvents = [];
+    internal readonly DayTotals UsageEvents = new();
     internal readonly Dictionary<string, int> Users = new(StringComparer.Ordinal);
     internal readonly Dictionary<string, int> Features = new(StringComparer.Ordinal);
     internal readonly ActivityDays UserDays = new();
@@ -124,7 +124,7 @@ public sealed class AccountHistory
 
     private (int User, int Feature) ApplyUsage(Signal s, int day)
     {
-        SmallMaps.RefOrAdd(UsageEvents, day) += Math.Max(1, s.Count);
+        UsageEvents.Add(day, Math.Max(1, s.Count));
         int user = s.UserId is { } u ? UserIndex(u) : -1;
         if (user >= 0)
         {
@@ -337,12 +337,7 @@ public sealed class AccountHistory
             }
         }
         BinaryMaps.Write(w, _reopens);
-        w.Write(UsageEvents.Count);
-        foreach (var (day, n) in UsageEvents)
-        {
-            w.Write(day);
-            w.Write(n);
-        }
+        UsageEvents.Write(w);
         BinaryMaps.Write(w, Users);
         BinaryMaps.Write(w, Features);
         BinaryMaps.Write(w, _articles);
@@ -408,11 +403,7 @@ public sealed class AccountHistory
             Tickets[id] = t;
         }
         _reopens = BinaryMaps.ReadIntMapOrNull(r);
-        int usage = r.ReadInt32();
-        for (int i = 0; i < usage; i++)
-        {
-            UsageEvents[r.ReadInt32()] = r.ReadInt64();
-        }
+        UsageEvents.Read(r);
         BinaryMaps.Read(r, Users);
         BinaryMaps.Read(r, Features, StringPool.Vocabulary);
         _articles = BinaryMaps.ReadStringMapOrNull(r, StringPool.Vocabulary);

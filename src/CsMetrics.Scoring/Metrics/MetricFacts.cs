@@ -91,15 +91,12 @@ public static class MetricFacts
         }
 
         int previousUsageDay = int.MinValue;
-        var usageDays = SortedKeys(h.UsageEvents, out int usageDayCount);
-        for (int i = 0; i < usageDayCount; i++)
+        foreach (var (day, total) in h.UsageEvents)
         {
-            int day = usageDays[i];
-            Add(new FactKey(FactKind.UsageEvents, day), h.UsageEvents[day]);
+            Add(new FactKey(FactKind.UsageEvents, day), total);
             Add(new FactKey(FactKind.AccountActive, day, previousUsageDay), 1);
             previousUsageDay = day;
         }
-        ArrayPool<int>.Shared.Return(usageDays);
         Chain(facts, h.UserDays, FactKind.UserActive, null, 1, seats > 0 ? Seated : null);
         var featureNames = Names(h.Features);
         Chain(facts, h.FeatureDays, FactKind.FeatureActive, featureNames, 1);
@@ -208,16 +205,6 @@ public static class MetricFacts
     }
 
     private static void ReturnNames(string[] names) => ArrayPool<string>.Shared.Return(names, clearArray: true);
-
-    /// <summary>The keys in ascending order, in the first <paramref name="count"/> slots of an array rented from the shared pool.</summary>
-    private static int[] SortedKeys<TValue>(Dictionary<int, TValue> map, out int count)
-    {
-        var keys = ArrayPool<int>.Shared.Rent(Math.Max(1, map.Count));
-        map.Keys.CopyTo(keys, 0);
-        count = map.Count;
-        keys.AsSpan(0, count).Sort();
-        return keys;
-    }
 
     /// <summary>Walks the MRR timeline in event order and classifies every change (docs/metrics.md, Revenue).</summary>
     private static void AddRevenue(List<MrrPoint> mrr, DateOnly? renewalDate, Dictionary<FactKey, decimal> facts, AccountAggregates aggregates)
