@@ -87,6 +87,9 @@ public sealed record SignalDocument(
 
 public static class SignalProblems
 {
+    /// <summary>The problem type of every answer about a signal batch (rejected, refused): docs/signals.md, Errors.</summary>
+    public const string Type = "https://github.com/csmetrics/csmetrics/blob/main/docs/signals.md#errors";
+
     public static ProblemHttpResult From(SignalBatchParseResult parsed)
     {
         var first = parsed.Errors[0];
@@ -96,7 +99,7 @@ public static class SignalProblems
             Status = parsed.TooMany ? 413 : 400,
             Title = parsed.TooMany ? "Batch too large" : "Invalid signal batch",
             Detail = $"{where} {first.Message}. The whole batch was rejected; nothing was applied.",
-            Type = "https://github.com/csmetrics/csmetrics/blob/main/docs/signals.md#errors",
+            Type = SignalProblems.Type,
         };
         problem.Extensions["errors"] = parsed.Errors.Select(e => new { index = e.Index, field = e.Field, message = e.Message }).ToArray();
         return TypedResults.Problem(problem);

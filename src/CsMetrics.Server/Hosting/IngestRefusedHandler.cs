@@ -30,7 +30,7 @@ public sealed class IngestRefusedHandler(IProblemDetailsService problems) : IExc
                 Status = StatusCodes.Status503ServiceUnavailable,
                 Title = "Node short of memory; batch not stored",
                 Detail = refused.Message,
-                Type = "https://github.com/csmetrics/csmetrics/blob/main/docs/signals.md#errors",
+                Type = SignalProblems.Type,
             },
         });
     }
