@@ -35,14 +35,30 @@ public static class EngineScenario
             await IngestAsync(ingestor, context.Workload.OnePerAccount("warm"));
             loop.Run(context.Workload.OnePerAccount("warm"));
 
+            // Bytes allocated per signal by the whole process during each counted engine round
+            // (ingest, grains, checkpoints, everything): it depends far less on what else the
+            // machine is doing than the rate does (only the checkpoints' share grows with a
+            // round's duration), so it shows allocation work from run to run.
+            var allocated = new List<double>();
             var result = await InterleavedRounds.RunAsync(rounds,
-                round => IngestAsync(ingestor, context.Workload.Generate(signalsPerRound, $"e{round}")),
+                async round =>
+                {
+                    var signals = context.Workload.Generate(signalsPerRound, $"e{round}");
+                    long before = GC.GetTotalAllocatedBytes(precise: true);
+                    double rate = await IngestAsync(ingestor, signals);
+                    if (round >= 0)
+                    {
+                        allocated.Add((double)(GC.GetTotalAllocatedBytes(precise: true) - before) / signals.Length);
+                    }
+                    return rate;
+                },
                 round => Task.FromResult(loop.Run(context.Workload.Generate(signalsPerRound, $"e{round}"))),
                 "engine", "dictionary", warmupRounds);
             context.Results.Record("inProcessSignalsPerSec", result.MedianA,
                 $"silo in the benchmark process, SQLite log + state, {signalsPerRound:N0} signals/round, batches of {BatchSize}, {Concurrency} in flight, median of {rounds} rounds after {warmupRounds} warm-up rounds");
             context.Results.Record("dictionaryRatio", result.MedianRatio,
                 $"engine/single-thread Dictionary loop median (min {result.MinRatio:F2}, max {result.MaxRatio:F2}); loop {result.MedianB:N0} signals/s");
+            context.Results.Note("engine", $"the process allocated {InterleavedRounds.Median(allocated):N0} bytes per signal during the engine rounds (median of {allocated.Count}; min {allocated.Min():N0}, max {allocated.Max():N0}): what the GC threads collect (checkpoints included, so a slower round counts more of them)");
         }
         finally
         {
