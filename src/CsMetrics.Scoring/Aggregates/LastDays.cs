@@ -44,18 +44,31 @@ internal sealed class LastDays
         return true;
     }
 
-    /// <summary>The entries with a day, by name, in the table's order (persistence; allocates).</summary>
-    public Dictionary<string, int> ToMap(Dictionary<string, int> table)
+    /// <summary>
+    /// Writes the entries with a day by name, in the table's order, exactly as
+    /// <see cref="BinaryMaps.Write(BinaryWriter, Dictionary{string, int}?)"/> writes a map of them
+    /// (the format of the maps these were before): a count, then each name and day. Without
+    /// building that map: it was 2 % of the engine's allocated bytes, at every checkpoint write.
+    /// </summary>
+    public void Write(BinaryWriter w, Dictionary<string, int> table)
     {
-        var map = new Dictionary<string, int>(Count, StringComparer.Ordinal);
+        int count = 0;
+        foreach (var (_, index) in table)
+        {
+            if (this[index] != Never)
+            {
+                count++;
+            }
+        }
+        w.Write(count);
         foreach (var (name, index) in table)
         {
             if (this[index] is var day and not Never)
             {
-                map[name] = day;
+                w.Write(name);
+                w.Write(day);
             }
         }
-        return map;
     }
 
     /// <summary>Restores days by name; <paramref name="indexOf"/> finds (or adds) the name's index, -1 over its cap.</summary>

@@ -9,6 +9,38 @@ namespace CsMetrics.Scoring.Tests.Aggregates;
 public class LastDaysTests
 {
     [Fact]
+    public void Writes_the_entries_with_a_day_as_a_map_of_them_was_written()
+    {
+        var table = new Dictionary<string, int>(StringComparer.Ordinal) { ["carol"] = 2, ["alice"] = 0, ["dave"] = 3, ["bob"] = 1 };
+        var days = new LastDays();
+        days.TryAdvance(3, 40, out _);
+        days.TryAdvance(0, 12, out _);
+        days.TryAdvance(2, 7, out _); // bob (1) has no day: a user known only from elsewhere
+
+        // The format before: a map of name → day in the table's order, written by BinaryMaps.
+        var map = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (name, index) in table)
+        {
+            if (days[index] != LastDays.Never)
+            {
+                map[name] = days[index];
+            }
+        }
+        Assert.Equal(Written(w => BinaryMaps.Write(w, map)), Written(w => days.Write(w, table)));
+        Assert.Equal(Written(w => BinaryMaps.Write(w, new Dictionary<string, int>())), Written(w => new LastDays().Write(w, table)));
+    }
+
+    private static byte[] Written(Action<BinaryWriter> write)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            write(w);
+        }
+        return stream.ToArray();
+    }
+
+    [Fact]
     public void Days_only_move_forward_and_unknown_indexes_read_never()
     {
         var days = new LastDays();
@@ -41,7 +73,10 @@ public class LastDaysTests
         var days = new LastDays();
         days.TryAdvance(0, 10, out _);
         days.TryAdvance(2, 12, out _);
-        var map = days.ToMap(table);
+        // Written by name, read back as the persisted map it is.
+        using var reader = new BinaryReader(new MemoryStream(Written(w => days.Write(w, table))));
+        var map = new Dictionary<string, int>(StringComparer.Ordinal);
+        BinaryMaps.Read(reader, map);
         Assert.Equal(new Dictionary<string, int> { ["ann"] = 10, ["cy"] = 12 }, map);
 
         var other = new Dictionary<string, int>(StringComparer.Ordinal) { ["cy"] = 0 };

@@ -92,6 +92,24 @@ public class PersistenceTests
     }
 
     [Fact]
+    public void ToBytes_writes_exactly_what_the_writer_writes_also_after_a_bigger_account_on_the_same_thread()
+    {
+        var big = Rich();
+        var small = new AccountAggregates();
+        small.Apply(Usage(T0, "alice", "reports.export", id: "s-1"), T0);
+        foreach (var account in new[] { big, small, big, new AccountAggregates() })
+        {
+            // What ToBytes wrote before it reused a buffer per thread: a fresh stream and writer.
+            using var fresh = new MemoryStream();
+            using (var w = new BinaryWriter(fresh, System.Text.Encoding.UTF8, leaveOpen: true))
+            {
+                account.WriteTo(w);
+            }
+            Assert.Equal(fresh.ToArray(), account.ToBytes());
+        }
+    }
+
+    [Fact]
     public void State_saved_in_format_1_before_the_metrics_history_still_loads()
     {
         var a = Rich();
