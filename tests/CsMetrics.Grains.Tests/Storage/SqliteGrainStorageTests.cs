@@ -67,6 +67,33 @@ public sealed class SqliteGrainStorageTests : IDisposable
     private static GrainId Grain(string key) => GrainId.Create("customer", key);
 
     [Fact]
+    public void Blobs_made_by_the_Orleans_serializer_directly_are_the_bytes_its_storage_serializer_makes()
+    {
+        var shared = new List<int> { 4, 5, 6 };
+        TestHealthState[] states =
+        [
+            new() { Customer = "acme", Score = 87.5, Samples = [1, 2, 3] },
+            new(),
+            new() { Customer = new string('x', 100_000), Score = -1, Samples = shared },
+        ];
+        using var direct = new SqliteGrainStorage(
+            "direct",
+            new SqliteGrainStorageOptions { DatabasePath = DatabasePath, GrainStorageSerializer = _serializer },
+            _activators,
+            NullLogger<SqliteGrainStorage>.Instance,
+            _services.GetRequiredService<Serializer>());
+        using var viaInterface = Open("via-interface");
+        Assert.True(direct.SerializesDirectly);
+        Assert.False(viaInterface.SerializesDirectly);
+        foreach (var state in states)
+        {
+            byte[] expected = _serializer.Serialize(state).ToArray();
+            Assert.Equal(expected, direct.Serialize(state));
+            Assert.Equal(expected, viaInterface.Serialize(state));
+        }
+    }
+
+    [Fact]
     public async Task Write_then_read_through_a_reopened_instance_round_trips()
     {
         var written = new GrainState<TestHealthState>(new TestHealthState { Customer = "acme", Score = 87.5, Samples = [1, 2, 3] });
@@ -292,7 +319,8 @@ public sealed class SqliteGrainStorageTests : IDisposable
         await using (var provider = services.BuildServiceProvider())
         {
             var storage = provider.GetRequiredKeyedService<IGrainStorage>("registered");
-            Assert.IsType<SqliteGrainStorage>(storage);
+            // Orleans' own storage serializer from DI: blobs are made by its serializer directly.
+            Assert.True(Assert.IsType<SqliteGrainStorage>(storage).SerializesDirectly);
             await storage.WriteStateAsync(StateName, Grain("r"), new GrainState<TestHealthState>(new TestHealthState { Score = 42 }));
         }
 
