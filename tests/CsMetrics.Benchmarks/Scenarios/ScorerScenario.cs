@@ -43,6 +43,10 @@ public static class ScorerScenario
         double nanos = report.ResultStatistics?.Median ?? double.NaN;
         context.Results.Record("scorerAllocatedBytesPerSignal", bytes ?? double.NaN,
             $"BenchmarkDotNet MemoryDiagnoser, apply + rescore per signal, {ScorerBenchmarks.Accounts} accounts in steady state, {nanos:F0} ns/signal");
+        if (ScorerBenchmarks.SignalsAfterSetup > 0)
+        {
+            context.Results.Note("scorer", $"the memory diagnoser measures one extra invocation, i.e. one day; over all {ScorerBenchmarks.SignalsAfterSetup / ScorerBenchmarks.SignalsPerDay} days after the setup the scorer allocated {(double)ScorerBenchmarks.AllocatedAfterSetup / ScorerBenchmarks.SignalsAfterSetup:F2} B per signal (this thread): tables that grow with the days (the history's per-day maps, dedup tables), not objects per signal");
+        }
         return Task.CompletedTask;
     }
 }
