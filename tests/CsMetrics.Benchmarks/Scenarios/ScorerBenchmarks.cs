@@ -71,9 +71,9 @@ public class ScorerBenchmarks
     /// <summary>
     /// Bytes this thread allocated in every invocation after the setup (warm-up, measured and the
     /// memory diagnoser's own), and the signals they applied. BenchmarkDotNet's memory figure comes
-    /// from one extra invocation, that is one day, and which day grows a table depends on the
-    /// process's string hashing (the dedup table's probes): the same code read 5 and 16 B/signal in
-    /// two runs. The average over all the days shows what the scorer allocates as days go by.
+    /// from one extra invocation, that is one day, and counts every thread of the process: the
+    /// same code read 5 and 16 B/signal in two full runs. The average over all the days, on this
+    /// thread only, shows what the scorer allocates as days go by.
     /// </summary>
     public static long AllocatedAfterSetup { get; private set; }
 
