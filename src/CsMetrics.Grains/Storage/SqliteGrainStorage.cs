@@ -569,7 +569,6 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
         command.ExecuteNonQuery();
     }
 
-    // Microsoft.Data.Sqlite binds blobs only as byte[]; reuse the backing array when it is exactly the payload.
     /// <summary>Whether blobs are made by the Orleans serializer directly (see <see cref="_orleansSerializer"/>).</summary>
     internal bool SerializesDirectly => _orleansSerializer is not null;
 
@@ -577,6 +576,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
     internal byte[] Serialize<T>(T state) =>
         _orleansSerializer is { } serializer ? serializer.SerializeToArray(state) : ToArray(_serializer.Serialize(state).ToMemory());
 
+    // Microsoft.Data.Sqlite binds blobs only as byte[]; reuse the backing array when it is exactly the payload.
     internal static byte[] ToArray(ReadOnlyMemory<byte> memory)
         => MemoryMarshal.TryGetArray(memory, out var segment)
            && segment.Offset == 0
