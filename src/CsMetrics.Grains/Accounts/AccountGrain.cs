@@ -118,6 +118,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
             // Memory: the live aggregates are the truth from here on; WriteAsync serializes them anew.
             _state.State.Aggregates = null;
         }
+        _state.State.UpgradeLayout();
         _state.State.ShareTexts();
         return Task.CompletedTask;
     }
@@ -196,9 +197,9 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
             revenueChanged |= signal.Type == SignalType.Revenue;
             KeepComment(signal);
         }
-        for (int k = Math.Max(0, accepted - RecentSignalsKept); k < accepted; k++)
+        if (accepted > 0)
         {
-            RememberSignal(signals[lastAccepted[k % RecentSignalsKept]], now);
+            RememberSignals(signals, lastAccepted, accepted, now);
         }
         if (revenueChanged)
         {
@@ -288,14 +289,16 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         return true;
     }
 
-    private void RememberSignal(Signal signal, DateTimeOffset now)
+    /// <summary>Keeps the batch's last accepted signals (their positions in <paramref name="ring"/>, oldest first from <c>accepted % RecentSignalsKept</c>).</summary>
+    private void RememberSignals(Signal[] signals, ReadOnlySpan<int> ring, int accepted, DateTimeOffset now)
     {
-        var recent = _state.State.RecentSignals;
-        if (recent.Count >= RecentSignalsKept)
+        int adding = Math.Min(accepted, RecentSignalsKept);
+        var recent = RecentSignal.MakeRoom(_state.State.LatestSignals, adding, RecentSignalsKept, out int firstNew);
+        for (int k = 0; k < adding; k++)
         {
-            recent.RemoveAt(0);
+            recent[firstNew + k] = RecentSignal.Of(signals[ring[(accepted - adding + k) % RecentSignalsKept]], now);
         }
-        recent.Add(new SignalSummary(signal.Id, SignalNames.Of(signal.Type), signal.Timestamp, now, SharedText.Of(ChangeReason.DescribeSignal(signal))));
+        _state.State.LatestSignals = recent;
     }
 
     /// <summary>Re-evaluates the score; records an explanation when anything visible moved. True if score or band changed.</summary>
@@ -845,7 +848,17 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
             ScoreTrend.Delta(s.DailyCloses, s.FirstScore, s.Score, today, 7),
             ScoreTrend.Delta(s.DailyCloses, s.FirstScore, s.Score, today, 30));
         return new AccountView(AccountId, p?.Name, p?.Owner, p?.Segment, p?.Seats ?? 0, p?.RenewalDate, counts, health,
-            s.RecentChanges, _aggregates.LastSignalAt, [.. s.OverrideAudit], [.. Enumerable.Reverse(s.RecentSignals)]);
+            s.RecentChanges, _aggregates.LastSignalAt, [.. s.OverrideAudit], LatestFirst(s.LatestSignals));
+    }
+
+    private static SignalSummary[] LatestFirst(RecentSignal[] recent)
+    {
+        var summaries = new SignalSummary[recent.Length];
+        for (int i = 0; i < recent.Length; i++)
+        {
+            summaries[i] = recent[recent.Length - 1 - i].ToSummary();
+        }
+        return summaries;
     }
 
     private ComponentView[] EmptyComponents() =>

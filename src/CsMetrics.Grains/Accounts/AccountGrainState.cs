@@ -29,8 +29,11 @@ public sealed class AccountGrainState
     [Id(12)] public List<HistoryPoint> RecentPoints { get; set; } = [];
     [Id(13)] public OverrideView? Override { get; set; }
     [Id(14)] public List<OverrideAudit> OverrideAudit { get; set; } = [];
-    /// <summary>The latest applied signals, newest last (for the account page).</summary>
-    [Id(15)] public List<SignalSummary> RecentSignals { get; set; } = [];
+    /// <summary>
+    /// The latest applied signals as checkpoints before <see cref="LatestSignals"/> wrote them:
+    /// read once on activation, moved there, and never written again (null).
+    /// </summary>
+    [Id(15)] public List<SignalSummary>? LegacyRecentSignals { get; set; }
     /// <summary>The account's metric facts have been sent to its metrics shard (state from before the catalog has not).</summary>
     [Id(16)] public bool MetricsPublished { get; set; }
     /// <summary>The portfolio metrics epoch the account last published under (0: before any rebuild).</summary>
@@ -41,6 +44,8 @@ public sealed class AccountGrainState
     /// that their log entries are held here although another activation answers now.
     /// </summary>
     [Id(18)] public long[] HandedOff { get; set; } = [];
+    /// <summary>The latest applied signals, newest last, at most <see cref="AccountGrain.RecentSignalsKept"/> (for the account page).</summary>
+    [Id(19)] public RecentSignal[] LatestSignals { get; set; } = [];
 
     // Calibration (docs/calibration.md). Ids from 40 leave room for other state without renumbering.
     /// <summary>Band and component scores at the end of each day they changed (oldest first), for calibration.</summary>
@@ -51,20 +56,26 @@ public sealed class AccountGrainState
     [Id(42)] public DateTimeOffset[] ReportedChurns { get; set; } = [];
     [Id(43)] public long ChurnReportRevision { get; set; }
 
+    /// <summary>Moves what a checkpoint of an older layout holds into today's fields.</summary>
+    internal void UpgradeLayout()
+    {
+        if (LegacyRecentSignals is { } legacy)
+        {
+            LatestSignals = [.. legacy.TakeLast(AccountGrain.RecentSignalsKept).Select(RecentSignal.Of)];
+            LegacyRecentSignals = null;
+        }
+    }
+
     /// <summary>
     /// Texts restored from a checkpoint are this account's own copies; the live account shares
     /// them with every other account that holds the same (<see cref="SharedText"/>).
     /// </summary>
     internal void ShareTexts()
     {
-        for (int i = 0; i < RecentSignals.Count; i++)
+        var latest = LatestSignals;
+        for (int i = 0; i < latest.Length; i++)
         {
-            var signal = RecentSignals[i];
-            string summary = SharedText.Of(signal.Summary);
-            if (!ReferenceEquals(summary, signal.Summary))
-            {
-                RecentSignals[i] = signal with { Summary = summary };
-            }
+            latest[i] = latest[i] with { Summary = SharedText.Of(latest[i].Summary) };
         }
         for (int i = 0; i < RecentChanges.Length; i++)
         {

@@ -82,15 +82,40 @@ public sealed class SharedStateSerializationTests(ClusterFixture fixture)
         var state = new AccountGrainState
         {
             RecentChanges = [new ScoreChange("s1", "usage", 58, 60, "yellow", "yellow", [], at, "usage of audit.view: engagement 45 → 50")],
-            RecentSignals = [new SignalSummary("s1", "usage", at, at, "usage of audit.view")],
+            LatestSignals = [RecentSignal.Of(new SignalSummary("s1", "usage", at, at, new string("usage of audit.view".AsSpan())))],
         };
         var serializer = fixture.Silo(0).GetRequiredService<IGrainStorageSerializer>();
         var restored = serializer.Deserialize<AccountGrainState>(serializer.Serialize(state))!;
         restored.ShareTexts();
 
-        Assert.Same(SharedText.Of("usage of audit.view"), restored.RecentSignals[0].Summary);
+        Assert.Same(SharedText.Of("usage of audit.view"), restored.LatestSignals[0].Summary);
         Assert.Same(SharedText.Of("usage of audit.view: engagement 45 → 50"), restored.RecentChanges[0].Reason);
-        Assert.Equal(state.RecentSignals[0], restored.RecentSignals[0]);
+        Assert.Equal(state.LatestSignals[0], restored.LatestSignals[0]);
         Assert.Equal("s1", restored.RecentChanges[0].SignalId);
+    }
+
+    /// <summary>
+    /// Checkpoints written before the signals were kept as structs hold them as summaries (field
+    /// 15): an account restored from one shows the same signals, and writes only the new field.
+    /// </summary>
+    [Fact]
+    public void A_checkpoint_of_the_older_layout_keeps_its_latest_signals()
+    {
+        var sent = new DateTimeOffset(2026, 11, 26, 14, 30, 5, TimeSpan.FromHours(2));
+        var applied = new DateTimeOffset(2026, 11, 26, 12, 30, 6, TimeSpan.Zero);
+        var summaries = Enumerable.Range(0, AccountGrain.RecentSignalsKept + 2)
+            .Select(i => new SignalSummary($"s{i}", i % 2 == 0 ? "usage" : "ticket", sent.AddSeconds(i), applied.AddSeconds(i), $"summary {i}"))
+            .ToList();
+        var serializer = fixture.Silo(0).GetRequiredService<IGrainStorageSerializer>();
+        var restored = serializer.Deserialize<AccountGrainState>(serializer.Serialize(new AccountGrainState { LegacyRecentSignals = summaries }))!;
+
+        restored.UpgradeLayout();
+
+        Assert.Null(restored.LegacyRecentSignals);
+        Assert.Equal(summaries.TakeLast(AccountGrain.RecentSignalsKept), restored.LatestSignals.Select(s => s.ToSummary()));
+        Assert.Equal(TimeSpan.FromHours(2), restored.LatestSignals[0].ToSummary().Timestamp.Offset);
+        var rewritten = serializer.Deserialize<AccountGrainState>(serializer.Serialize(restored))!;
+        Assert.Null(rewritten.LegacyRecentSignals);
+        Assert.Equal(restored.LatestSignals, rewritten.LatestSignals);
     }
 }
