@@ -42,6 +42,8 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
     [ThreadStatic]
     private static ComponentScore[]? t_scratch;
     private bool _dirtyState;
+    /// <summary>Explained changes recorded by this activation (tells a re-evaluation whether it recorded one).</summary>
+    private long _changesRecorded;
     /// <summary>When log entries last went through this activation (see <see cref="HandOffWindow"/>).</summary>
     private DateTimeOffset _lastLogApplyAt = DateTimeOffset.MinValue;
     /// <summary><see cref="DirtyAccounts.Rounds"/> at the last apply: whether a checkpoint verified it yet.</summary>
@@ -258,7 +260,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         }
         await _scorecards.EnsureVersionAsync(GrainFactory, minScorecardVersion);
         var now = _time.GetUtcNow();
-        var recordedBefore = _state.State.RecentChanges;
+        long recordedBefore = _changesRecorded;
         bool changed = ExpireOverride(now);
         var card = Card();
         if (_aggregates.LastSignalAt is not null)
@@ -269,7 +271,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
             changed |= Rescore(card, null, cause, now);
         }
         // Only a recorded change is worth a write: a sweep of a quiet account costs no I/O.
-        if (changed || !ReferenceEquals(recordedBefore, _state.State.RecentChanges))
+        if (changed || _changesRecorded != recordedBefore)
         {
             MarkDirty();
         }
@@ -328,9 +330,9 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
             return false;
         }
 
-        // A rescore usually moves one component: the others' views and before/after pairs equal
-        // the previous ones, and reuse those instances (they are immutable; the serializer keeps
-        // the sharing within a checkpoint). Memory: five component pairs per recorded change.
+        // A rescore usually moves one component: the others' views equal the previous ones, and
+        // reuse those instances (they are immutable; the serializer keeps the sharing within a
+        // checkpoint). The recorded change keeps every component's pair as a struct (RecordedChange).
         var components = new ComponentView[count];
         for (int i = 0; i < count; i++)
         {
@@ -341,18 +343,14 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
                 : new ComponentView(name, c.Included ? c.Score : null, c.Weight, c.Included);
         }
 
-        var lastChanges = state.RecentChanges.Length > 0 ? state.RecentChanges[0].Components : [];
-        var changes = new ComponentChange[components.Length];
+        var changes = new ComponentDelta[components.Length];
         string? biggest = null;
         double biggestDelta = -1;
         double? biggestBefore = null, biggestAfter = null;
         for (int i = 0; i < components.Length; i++)
         {
             double? before = FindComponent(previous, components[i].Name);
-            changes[i] = i < lastChanges.Length && lastChanges[i] is var last
-                && last.Name == components[i].Name && last.Before == before && last.After == components[i].Score
-                ? last
-                : new ComponentChange(components[i].Name, before, components[i].Score);
+            changes[i] = ComponentDelta.Of(components[i].Name, before, components[i].Score);
             double delta = Math.Abs((components[i].Score ?? 0) - (before ?? 0));
             if (before != components[i].Score && delta > biggestDelta)
             {
@@ -367,23 +365,18 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         {
             causeText = DescribePassingTime(biggest, now);
         }
-        var change = new ScoreChange(
+        var change = new RecordedChange(
             cause?.Id,
             cause is null ? "reevaluation" : SignalNames.Of(cause.Type),
-            state.Score,
-            after,
+            Scores.Pack(state.Score),
+            Scores.Pack(after),
             state.Band,
             bandAfter,
             changes,
-            now,
+            now.UtcTicks,
             SharedText.Of(ChangeReason.Describe(cause, biggest, biggestBefore, biggestAfter, causeText)));
-
-        var recent = state.RecentChanges;
-        int keep = Math.Min(recent.Length, RecentChangesKept - 1);
-        var next = new ScoreChange[keep + 1];
-        next[0] = change;
-        Array.Copy(recent, 0, next, 1, keep);
-        state.RecentChanges = next;
+        state.RecentChanges = RecordedChange.Prepend(state.RecentChanges, change, RecentChangesKept);
+        _changesRecorded++;
         state.Components = components;
         state.Score = after;
         state.Band = bandAfter;
@@ -799,7 +792,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         var (score, band, overridden) = Effective();
         int today = DayNumber.Of(_time.GetUtcNow());
         var last = _lastReported;
-        string? reason = overridden ? $"override: {s.Override!.Reason}" : s.RecentChanges.FirstOrDefault()?.Reason;
+        string? reason = overridden ? $"override: {s.Override!.Reason}" : (s.RecentChanges.Length > 0 ? s.RecentChanges[0].Reason : null);
         // Built with the last report's revision and, when the week's points are the same, its
         // trend array: the record's equality then says whether anything shown changed, without
         // copies to compare (this runs on every apply).
@@ -843,12 +836,12 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         var health = new HealthView(
             score, band,
             s.ScorecardVersion == 0 ? _scorecards.Current.Version : s.ScorecardVersion,
-            s.UpdatedAt, components, s.RecentChanges.FirstOrDefault(),
+            s.UpdatedAt, components, s.RecentChanges.Length > 0 ? s.RecentChanges[0].ToScoreChange() : null,
             s.Score, s.Band, overridden, overridden ? s.Override : null,
             ScoreTrend.Delta(s.DailyCloses, s.FirstScore, s.Score, today, 7),
             ScoreTrend.Delta(s.DailyCloses, s.FirstScore, s.Score, today, 30));
         return new AccountView(AccountId, p?.Name, p?.Owner, p?.Segment, p?.Seats ?? 0, p?.RenewalDate, counts, health,
-            s.RecentChanges, _aggregates.LastSignalAt, [.. s.OverrideAudit], LatestFirst(s.LatestSignals));
+            [.. s.RecentChanges.Select(c => c.ToScoreChange())], _aggregates.LastSignalAt, [.. s.OverrideAudit], LatestFirst(s.LatestSignals));
     }
 
     private static SignalSummary[] LatestFirst(RecentSignal[] recent)

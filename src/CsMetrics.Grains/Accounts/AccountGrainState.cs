@@ -11,7 +11,11 @@ public sealed class AccountGrainState
 {
     [Id(0)] public AccountProfile? Profile { get; set; }
     [Id(1)] public byte[]? Aggregates { get; set; }
-    [Id(2)] public ScoreChange[] RecentChanges { get; set; } = [];
+    /// <summary>
+    /// The explained changes as checkpoints before <see cref="RecentChanges"/> wrote them: read
+    /// once on activation, moved there, and never written again (null).
+    /// </summary>
+    [Id(2)] public ScoreChange[]? LegacyRecentChanges { get; set; }
     [Id(3)] public double? Score { get; set; }
     [Id(4)] public string? Band { get; set; }
     [Id(5)] public int ScorecardVersion { get; set; }
@@ -46,6 +50,8 @@ public sealed class AccountGrainState
     [Id(18)] public long[] HandedOff { get; set; } = [];
     /// <summary>The latest applied signals, newest last, at most <see cref="AccountGrain.RecentSignalsKept"/> (for the account page).</summary>
     [Id(19)] public RecentSignal[] LatestSignals { get; set; } = [];
+    /// <summary>The explained score changes, newest first, at most <see cref="AccountGrain.RecentChangesKept"/>.</summary>
+    [Id(20)] public RecordedChange[] RecentChanges { get; set; } = [];
 
     // Calibration (docs/calibration.md). Ids from 40 leave room for other state without renumbering.
     /// <summary>Band and component scores at the end of each day they changed (oldest first), for calibration.</summary>
@@ -64,6 +70,11 @@ public sealed class AccountGrainState
             LatestSignals = [.. legacy.TakeLast(AccountGrain.RecentSignalsKept).Select(RecentSignal.Of)];
             LegacyRecentSignals = null;
         }
+        if (LegacyRecentChanges is { } changes)
+        {
+            RecentChanges = [.. changes.Take(AccountGrain.RecentChangesKept).Select(RecordedChange.Of)];
+            LegacyRecentChanges = null;
+        }
     }
 
     /// <summary>
@@ -77,14 +88,10 @@ public sealed class AccountGrainState
         {
             latest[i] = latest[i] with { Summary = SharedText.Of(latest[i].Summary) };
         }
-        for (int i = 0; i < RecentChanges.Length; i++)
+        var changes = RecentChanges;
+        for (int i = 0; i < changes.Length; i++)
         {
-            var change = RecentChanges[i];
-            string reason = SharedText.Of(change.Reason);
-            if (!ReferenceEquals(reason, change.Reason))
-            {
-                RecentChanges[i] = change with { Reason = reason };
-            }
+            changes[i] = changes[i] with { Reason = SharedText.Of(changes[i].Reason) };
         }
     }
 }

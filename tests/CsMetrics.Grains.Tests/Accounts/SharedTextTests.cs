@@ -45,34 +45,48 @@ public sealed class SharedTextTests
     }
 }
 
-/// <summary>
-/// An account's recorded changes share the component pairs that did not move (and its views the
-/// components that did not); a checkpoint must keep that sharing or a restored account would
-/// hold every copy again.
-/// </summary>
+/// <summary>What a checkpoint keeps of an account's latest signals and explained changes, and what a restored account makes of it.</summary>
 [Collection(ClusterCollection.Name)]
 public sealed class SharedStateSerializationTests(ClusterFixture fixture)
 {
-    [Fact]
-    public void A_checkpointed_state_keeps_shared_component_pairs_shared()
+    private static void AssertSameChange(ScoreChange expected, ScoreChange actual)
     {
-        var steady = new ComponentChange("support", 80, 80);
-        var at = new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
-        var state = new AccountGrainState
-        {
-            RecentChanges =
-            [
-                new ScoreChange("s2", "usage", 60, 62, "yellow", "yellow", [new ComponentChange("engagement", 50, 55), steady], at, "usage of api.call"),
-                new ScoreChange("s1", "usage", 58, 60, "yellow", "yellow", [new ComponentChange("engagement", 45, 50), steady], at, "usage of api.call"),
-            ],
-        };
-        var serializer = fixture.Silo(0).GetRequiredService<IGrainStorageSerializer>();
-        var restored = serializer.Deserialize<AccountGrainState>(serializer.Serialize(state))!;
+        Assert.Equal(expected with { Components = [] }, actual with { Components = [] });
+        Assert.Equal(expected.Components, actual.Components);
+    }
 
-        Assert.Equal(state.RecentChanges[0].Reason, restored.RecentChanges[0].Reason);
-        Assert.Equal(steady, restored.RecentChanges[0].Components[1]);
-        Assert.Same(restored.RecentChanges[0].Components[1], restored.RecentChanges[1].Components[1]);
-        Assert.NotSame(restored.RecentChanges[0].Components[0], restored.RecentChanges[1].Components[0]);
+    /// <summary>
+    /// Checkpoints written before the changes were kept as structs hold them as ScoreChange
+    /// objects (field 2): an account restored from one shows the same changes, and writes only
+    /// the new field.
+    /// </summary>
+    [Fact]
+    public void A_checkpoint_of_the_older_layout_keeps_its_explained_changes()
+    {
+        var at = new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
+        var steady = new ComponentChange("support", 80, 80);
+        var changes = Enumerable.Range(0, AccountGrain.RecentChangesKept + 3)
+            .Select(i => new ScoreChange(
+                i % 3 == 0 ? null : $"s{i}", i % 3 == 0 ? "reevaluation" : "usage", i == 0 ? null : 50 + i * 0.1, 50 + i * 0.1 + 0.1, i == 0 ? null : "yellow", "yellow",
+                [new ComponentChange("engagement", i == 0 ? null : 45.5, 50), steady, new ComponentChange("revenue", 70, null)], at.AddMinutes(-i), $"reason {i}"))
+            .ToArray();
+        var serializer = fixture.Silo(0).GetRequiredService<IGrainStorageSerializer>();
+        var restored = serializer.Deserialize<AccountGrainState>(serializer.Serialize(new AccountGrainState { LegacyRecentChanges = changes }))!;
+
+        restored.UpgradeLayout();
+
+        Assert.Null(restored.LegacyRecentChanges);
+        Assert.Equal(AccountGrain.RecentChangesKept, restored.RecentChanges.Length);
+        for (int i = 0; i < restored.RecentChanges.Length; i++)
+        {
+            AssertSameChange(changes[i], restored.RecentChanges[i].ToScoreChange());
+        }
+        var rewritten = serializer.Deserialize<AccountGrainState>(serializer.Serialize(restored))!;
+        Assert.Null(rewritten.LegacyRecentChanges);
+        for (int i = 0; i < restored.RecentChanges.Length; i++)
+        {
+            AssertSameChange(changes[i], rewritten.RecentChanges[i].ToScoreChange());
+        }
     }
 
     [Fact]
@@ -81,7 +95,7 @@ public sealed class SharedStateSerializationTests(ClusterFixture fixture)
         var at = new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
         var state = new AccountGrainState
         {
-            RecentChanges = [new ScoreChange("s1", "usage", 58, 60, "yellow", "yellow", [], at, "usage of audit.view: engagement 45 → 50")],
+            RecentChanges = [RecordedChange.Of(new ScoreChange("s1", "usage", 58, 60, "yellow", "yellow", [], at, new string("usage of audit.view: engagement 45 → 50".AsSpan())))],
             LatestSignals = [RecentSignal.Of(new SignalSummary("s1", "usage", at, at, new string("usage of audit.view".AsSpan())))],
         };
         var serializer = fixture.Silo(0).GetRequiredService<IGrainStorageSerializer>();

@@ -10,27 +10,27 @@ using static CsMetrics.Grains.Tests.Cluster.Sig;
 namespace CsMetrics.Grains.Tests.Accounts;
 
 /// <summary>
-/// An account's consecutive changes share the component pairs that did not move, and its
-/// checkpoint (SQLite, the production configuration) keeps them shared: what a restored account
-/// holds in memory.
+/// An account's explained changes and latest signals, as its checkpoint (SQLite, the production
+/// configuration) keeps them: what a restored account shows.
 /// </summary>
-public sealed class SharedComponentsTests : IDisposable
+public sealed class RecordedChangesCheckpointTests : IDisposable
 {
-    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "csm-shared-" + Guid.NewGuid().ToString("N"));
+    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "csm-recorded-" + Guid.NewGuid().ToString("N"));
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 6, 2, 12, 0, 0, TimeSpan.Zero));
 
     [Fact]
-    public async Task A_change_that_moves_one_component_shares_the_others_with_the_change_before()
+    public async Task The_checkpoint_holds_every_change_and_signal_the_account_shows()
     {
         var cluster = await ClusterFixture.StartEmbeddedAsync(_dataDir, _time);
         try
         {
-            const string id = "shared-components";
+            const string id = "recorded-changes";
             var now = _time.GetUtcNow();
             var grain = cluster.Client.GetGrain<IAccountGrain>(id);
             await grain.Apply(Batch(Usage(id, "u1", now.AddHours(-2), "ann", "reports.export")));
             await grain.Apply(Batch(Survey(id, "s1", now.AddHours(-1), SurveyKind.Nps, 3, "r1")));
             await grain.Apply(Batch(Survey(id, "s2", now, SurveyKind.Nps, 10, "r2")));
+            var view = (await grain.GetView())!;
             await grain.Checkpoint();
 
             var storage = cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.Accounts);
@@ -39,26 +39,22 @@ public sealed class SharedComponentsTests : IDisposable
             Assert.True(stored.RecordExists, "the checkpoint wrote no state");
             var changes = stored.State!.RecentChanges; // newest first
             Assert.Equal(3, changes.Length);
-            var (newest, before) = (changes[0].Components, changes[1].Components);
-            Assert.Equal(before.Length, newest.Length);
-            int shared = 0;
-            for (int i = 0; i < newest.Length; i++)
+            Assert.Equal(["s2", "s1", "u1"], changes.Select(c => c.SignalId));
+            Assert.Equal(view.RecentChanges.Length, changes.Length);
+            for (int i = 0; i < changes.Length; i++)
             {
-                Assert.Equal(before[i].Name, newest[i].Name);
-                if (newest[i].Name == "sentiment")
-                {
-                    // Moved by both answers: each change has its own pair.
-                    Assert.NotEqual(newest[i].Before, newest[i].After);
-                    Assert.NotSame(before[i], newest[i]);
-                }
-                else
-                {
-                    Assert.Equal(before[i], newest[i]);
-                    Assert.Same(before[i], newest[i]);
-                    shared++;
-                }
+                var shown = view.RecentChanges[i];
+                var restored = changes[i].ToScoreChange();
+                Assert.Equal(shown with { Components = [] }, restored with { Components = [] });
+                Assert.Equal(shown.Components, restored.Components);
             }
-            Assert.True(shared >= 3, $"only {shared} shared component pairs");
+            // The second answer moved sentiment only: every other component's pair is unchanged.
+            var newest = changes[0].Components;
+            Assert.Contains(newest, c => c.Name == "sentiment" && c.Before != c.After);
+            Assert.All(newest.Where(c => c.Name != "sentiment"), c => Assert.Equal(c.Before, c.After));
+            Assert.Null(stored.State.LegacyRecentChanges);
+            Assert.Null(stored.State.LegacyRecentSignals);
+            Assert.Equal(view.RecentSignals, stored.State.LatestSignals.Reverse().Select(s => s.ToSummary()));
         }
         finally
         {
