@@ -31,6 +31,16 @@ public sealed class SqliteGrainStorageOptions : IStorageProviderSerializerOption
     /// </summary>
     public bool DeleteStateOnClear { get; set; } = true;
 
+    /// <summary>
+    /// Page cache of the connection that writes, in MB (SQLite's default is 2 MB). Rewriting an
+    /// account's row reads the B-tree pages on its way (and the overflow pages a 3–5 KB row
+    /// spans); with 2 MB the writer of 100k accounts re-read most of them from the file on
+    /// every checkpoint, 3.6 page reads per page written (strace of the engine benchmark), and
+    /// those reads were ~9 % of the process's CPU. 64 MB: 1.3 reads per page written. The cache
+    /// only grows as pages are used, so a small deployment does not pay for it.
+    /// </summary>
+    public int WriterCacheMegabytes { get; set; } = 64;
+
     /// <summary>Serializer for state; filled from DI (keyed by provider name, then the silo default) when left null.</summary>
     public IGrainStorageSerializer GrainStorageSerializer { get; set; } = null!;
 }
@@ -93,6 +103,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(options.DatabasePath, nameof(options.DatabasePath));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.WriterCacheMegabytes, nameof(options.WriterCacheMegabytes));
         _serializer = options.GrainStorageSerializer
             ?? throw new ArgumentException("GrainStorageSerializer is not set.", nameof(options));
         _orleansSerializer = _serializer.GetType() == typeof(OrleansGrainStorageSerializer) ? serializer : null;
@@ -112,6 +123,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
             "PRAGMA journal_mode=WAL;" +
             (options.SynchronousFull ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;") +
             "PRAGMA busy_timeout=10000;" +
+            $"PRAGMA cache_size=-{options.WriterCacheMegabytes * 1024};" +
             """
             CREATE TABLE IF NOT EXISTS grain_state(
                 provider TEXT NOT NULL,
@@ -560,6 +572,22 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
 
         command.Prepare();
         return command;
+    }
+
+    /// <summary>The writer connection's page cache as SQLite reports it (negative: KiB).</summary>
+    internal long WriterCacheSize()
+    {
+        _writeLock.Wait();
+        try
+        {
+            using var command = _writer.CreateCommand();
+            command.CommandText = "PRAGMA cache_size";
+            return (long)command.ExecuteScalar()!;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
     }
 
     private static void Execute(SqliteConnection connection, string sql)

@@ -67,6 +67,26 @@ public sealed class SqliteGrainStorageTests : IDisposable
     private static GrainId Grain(string key) => GrainId.Create("customer", key);
 
     [Fact]
+    public void The_writer_keeps_a_page_cache_of_the_configured_size()
+    {
+        using (var store = Open())
+        {
+            Assert.Equal(-64 * 1024, store.WriterCacheSize());
+        }
+        using var small = new SqliteGrainStorage(
+            "small",
+            new SqliteGrainStorageOptions { DatabasePath = DatabasePath, GrainStorageSerializer = _serializer, WriterCacheMegabytes = 3 },
+            _activators,
+            NullLogger<SqliteGrainStorage>.Instance);
+        Assert.Equal(-3 * 1024, small.WriterCacheSize());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SqliteGrainStorage(
+            "none",
+            new SqliteGrainStorageOptions { DatabasePath = DatabasePath, GrainStorageSerializer = _serializer, WriterCacheMegabytes = 0 },
+            _activators,
+            NullLogger<SqliteGrainStorage>.Instance));
+    }
+
+    [Fact]
     public void Blobs_made_by_the_Orleans_serializer_directly_are_the_bytes_its_storage_serializer_makes()
     {
         var shared = new List<int> { 4, 5, 6 };
