@@ -246,7 +246,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         }
         else if (!_publishScheduled)
         {
-            _sentFacts = null; // nothing to publish, nothing to keep
+            ReleaseSentFacts(); // nothing to publish, nothing to keep
         }
         return new ApplyResult(accepted, duplicates, _activation, listing);
     }
@@ -583,9 +583,25 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         {
             return;
         }
-        _sentFacts = _state.State.MetricsPublished ? CurrentFacts() : [];
+        var baseline = FactBaselinePool.Shared.Rent(_lastFactCount + 8);
+        if (_state.State.MetricsPublished)
+        {
+            var p = _state.State.Profile;
+            MetricFacts.Build(_aggregates, p?.Seats ?? 0, p?.RenewalDate, baseline);
+        }
+        _sentFacts = baseline;
         _lastFactCount = _sentFacts.Count;
         _sentGroup = MetricsGroup();
+    }
+
+    /// <summary>The baseline is no longer needed: back to the pool, and forgotten here.</summary>
+    private void ReleaseSentFacts()
+    {
+        if (_sentFacts is { } baseline)
+        {
+            _sentFacts = null;
+            FactBaselinePool.Shared.Return(baseline);
+        }
     }
 
     /// <summary>
@@ -644,7 +660,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         {
             shardEpoch = await shard.Move(_sentGroup.Segment, _sentGroup.Owner, MetricFacts.Encode(_sentFacts!), group.Segment, group.Owner, MetricFacts.Encode(current), epoch);
         }
-        _sentFacts = null;
+        ReleaseSentFacts();
         if (!_state.State.MetricsPublished)
         {
             _state.State.MetricsPublished = true;
@@ -690,7 +706,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         for (int attempt = 0; attempt < 3; attempt++)
         {
             long shardEpoch = current.Count > 0 ? await shard.Add(group.Segment, group.Owner, MetricFacts.Encode(current), epoch) : epoch;
-            _sentFacts = null;
+            ReleaseSentFacts();
             _state.State.MetricsEpoch = epoch;
             _state.State.MetricsPublished = true;
             MarkDirty();
