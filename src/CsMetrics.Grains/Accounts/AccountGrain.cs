@@ -35,6 +35,9 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
     private readonly ILogger<AccountGrain> _logger;
 
     private AccountAggregates _aggregates = new();
+    /// <summary>The latest applied signals, oldest first, in <c>[0, _recentSignalCount)</c> (<see cref="RecentSignal.MakeRoom"/>).</summary>
+    private RecentSignal[] _recentSignals = [];
+    private int _recentSignalCount;
     /// <summary>
     /// Component scores of the rescore in progress. Per thread rather than per account: a rescore
     /// fills and reads it without awaiting, and a million resident accounts would each carry one.
@@ -122,6 +125,10 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         }
         _state.State.UpgradeLayout();
         _state.State.ShareTexts();
+        // Like the aggregates: the live list is the truth from here on; WriteAsync copies it out.
+        _recentSignals = _state.State.LatestSignals;
+        _recentSignalCount = _recentSignals.Length;
+        _state.State.LatestSignals = [];
         return Task.CompletedTask;
     }
 
@@ -295,12 +302,11 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
     private void RememberSignals(Signal[] signals, ReadOnlySpan<int> ring, int accepted, DateTimeOffset now)
     {
         int adding = Math.Min(accepted, RecentSignalsKept);
-        var recent = RecentSignal.MakeRoom(_state.State.LatestSignals, adding, RecentSignalsKept, out int firstNew);
+        _recentSignalCount = RecentSignal.MakeRoom(ref _recentSignals, _recentSignalCount, adding, RecentSignalsKept, out int firstNew);
         for (int k = 0; k < adding; k++)
         {
-            recent[firstNew + k] = RecentSignal.Of(signals[ring[(accepted - adding + k) % RecentSignalsKept]], now);
+            _recentSignals[firstNew + k] = RecentSignal.Of(signals[ring[(accepted - adding + k) % RecentSignalsKept]], now);
         }
-        _state.State.LatestSignals = recent;
     }
 
     /// <summary>Re-evaluates the score; records an explanation when anything visible moved. True if score or band changed.</summary>
@@ -773,9 +779,11 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
     private async Task WriteAsync()
     {
         _state.State.Aggregates = _aggregates.ToBytes();
+        _state.State.LatestSignals = _recentSignalCount == _recentSignals.Length ? _recentSignals : _recentSignals[.._recentSignalCount];
         await _state.WriteStateAsync();
         // Memory: the storage has the bytes; keeping them would hold a second copy of every account.
         _state.State.Aggregates = null;
+        _state.State.LatestSignals = [];
         _dirtyState = false;
     }
 
@@ -857,10 +865,10 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
             ScoreTrend.Delta(s.DailyCloses, s.FirstScore, s.Score, today, 7),
             ScoreTrend.Delta(s.DailyCloses, s.FirstScore, s.Score, today, 30));
         return new AccountView(AccountId, p?.Name, p?.Owner, p?.Segment, p?.Seats ?? 0, p?.RenewalDate, counts, health,
-            [.. s.RecentChanges.Select(c => c.ToScoreChange())], _aggregates.LastSignalAt, [.. s.OverrideAudit], LatestFirst(s.LatestSignals));
+            [.. s.RecentChanges.Select(c => c.ToScoreChange())], _aggregates.LastSignalAt, [.. s.OverrideAudit], LatestFirst(_recentSignals.AsSpan(0, _recentSignalCount)));
     }
 
-    private static SignalSummary[] LatestFirst(RecentSignal[] recent)
+    private static SignalSummary[] LatestFirst(ReadOnlySpan<RecentSignal> recent)
     {
         var summaries = new SignalSummary[recent.Length];
         for (int i = 0; i < recent.Length; i++)

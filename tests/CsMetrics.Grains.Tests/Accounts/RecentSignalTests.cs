@@ -9,43 +9,67 @@ public sealed class RecentSignalTests
 
     private static RecentSignal Numbered(int i) => new($"s{i}", "usage", At.Ticks + i, At.UtcTicks + i, -300, 0);
 
-    private static RecentSignal[] Add(RecentSignal[] kept, int from, int count, int max)
+    private sealed class Recent(int max)
     {
-        var result = RecentSignal.MakeRoom(kept, count, max, out int firstNew);
-        Assert.Equal(result.Length - count, firstNew);
-        for (int k = 0; k < count; k++)
+        public RecentSignal[] Buffer = [];
+        public int Count;
+
+        public void Add(int from, int adding)
         {
-            result[firstNew + k] = Numbered(from + k);
+            Count = RecentSignal.MakeRoom(ref Buffer, Count, adding, max, out int firstNew);
+            Assert.Equal(Count - adding, firstNew);
+            for (int k = 0; k < adding; k++)
+            {
+                Buffer[firstNew + k] = Numbered(from + k);
+            }
         }
-        return result;
-    }
 
-    private static string[] Ids(RecentSignal[] recent) => [.. recent.Select(r => r.Id)];
-
-    [Fact]
-    public void Grows_to_the_maximum_then_keeps_the_newest_oldest_first()
-    {
-        var recent = Add([], 0, 2, max: 4);
-        Assert.Equal(["s0", "s1"], Ids(recent));
-        recent = Add(recent, 2, 1, max: 4);
-        Assert.Equal(["s0", "s1", "s2"], Ids(recent));
-        recent = Add(recent, 3, 3, max: 4);
-        Assert.Equal(["s2", "s3", "s4", "s5"], Ids(recent));
-        recent = Add(recent, 6, 4, max: 4);
-        Assert.Equal(["s6", "s7", "s8", "s9"], Ids(recent));
+        public string[] Ids => [.. Buffer.Take(Count).Select(r => r.Id)];
     }
 
     [Fact]
-    public void A_full_list_is_reused_and_a_growing_one_sized_exactly()
+    public void Keeps_the_newest_up_to_the_maximum_oldest_first()
     {
-        var full = Add([], 0, 4, max: 4);
-        Assert.Same(full, RecentSignal.MakeRoom(full, 1, 4, out _));
-        var partial = Add([], 0, 2, max: 4);
-        var grown = RecentSignal.MakeRoom(partial, 1, 4, out int firstNew);
-        Assert.NotSame(partial, grown);
-        Assert.Equal(3, grown.Length);
-        Assert.Equal(2, firstNew);
-        Assert.Equal(["s0", "s1"], Ids(grown[..2]));
+        var recent = new Recent(max: 5);
+        recent.Add(0, 2);
+        Assert.Equal(["s0", "s1"], recent.Ids);
+        recent.Add(2, 1);
+        Assert.Equal(["s0", "s1", "s2"], recent.Ids);
+        recent.Add(3, 3);
+        Assert.Equal(["s1", "s2", "s3", "s4", "s5"], recent.Ids);
+        recent.Add(6, 5);
+        Assert.Equal(["s6", "s7", "s8", "s9", "s10"], recent.Ids);
+        recent.Add(11, 2);
+        Assert.Equal(["s8", "s9", "s10", "s11", "s12"], recent.Ids);
+    }
+
+    [Fact]
+    public void The_buffer_doubles_up_to_the_maximum_and_then_never_grows()
+    {
+        var recent = new Recent(max: 20);
+        var sizes = new List<int>();
+        for (int i = 0; i < 30; i++)
+        {
+            var before = recent.Buffer;
+            recent.Add(i, 1);
+            if (!ReferenceEquals(before, recent.Buffer))
+            {
+                sizes.Add(recent.Buffer.Length);
+            }
+        }
+        Assert.Equal([4, 8, 16, 20], sizes);
+        Assert.Equal(Enumerable.Range(10, 20).Select(i => $"s{i}"), recent.Ids);
+    }
+
+    [Fact]
+    public void A_batch_bigger_than_the_doubling_gets_room_at_once()
+    {
+        var recent = new Recent(max: 20);
+        recent.Add(0, 3);
+        recent.Add(3, 13);
+        Assert.Equal(16, recent.Count);
+        Assert.Equal(Enumerable.Range(0, 16).Select(i => $"s{i}"), recent.Ids);
+        Assert.True(recent.Buffer.Length is >= 16 and <= 20);
     }
 
     [Fact]
