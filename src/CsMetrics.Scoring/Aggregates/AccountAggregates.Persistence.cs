@@ -84,17 +84,7 @@ public sealed partial class AccountAggregates
             w.Write(b.CesSum);
         }
 
-        var seenDays = Seen.Days().ToList();
-        w.Write(seenDays.Count);
-        foreach (var (day, ids) in seenDays)
-        {
-            w.Write(day);
-            w.Write(ids.Length);
-            foreach (var h in ids)
-            {
-                w.Write(h);
-            }
-        }
+        Seen.WriteTo(w);
 
         // Written by name, as when they were maps of their own: the format does not change.
         UserLastSeen.Write(w, History.Users);

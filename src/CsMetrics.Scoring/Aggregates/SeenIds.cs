@@ -105,6 +105,49 @@ internal sealed class SeenIds
         }
     }
 
+    /// <summary>
+    /// Writes what <see cref="Days"/> yields, in the same bytes: the number of remembered days,
+    /// then each day, its id count and its ids in ascending order. Sorted in a pooled buffer: the
+    /// arrays <see cref="Days"/> makes were 3 % of the engine's allocated bytes (every checkpoint
+    /// of an account copied its whole id memory out, a Zipf-hot account's thousands of ids a day).
+    /// </summary>
+    internal void WriteTo(BinaryWriter w)
+    {
+        int days = 0;
+        for (int slot = 0; slot < Slots; slot++)
+        {
+            days += _slotCounts[slot] > 0 ? 1 : 0;
+        }
+        w.Write(days);
+        for (int slot = 0; slot < Slots; slot++)
+        {
+            int count = _slotCounts[slot];
+            if (count == 0)
+            {
+                continue;
+            }
+            ulong[] rented = System.Buffers.ArrayPool<ulong>.Shared.Rent(count);
+            var ids = rented.AsSpan(0, count);
+            int n = 0;
+            byte tag = (byte)(slot + 1);
+            for (int i = 0; i < _tags.Length; i++)
+            {
+                if (_tags[i] == tag)
+                {
+                    ids[n++] = _ids[i];
+                }
+            }
+            ids.Sort();
+            w.Write(_slotDays[slot]);
+            w.Write(count);
+            foreach (ulong h in ids)
+            {
+                w.Write(h);
+            }
+            System.Buffers.ArrayPool<ulong>.Shared.Return(rented);
+        }
+    }
+
     /// <summary>Restores one persisted day (days are loaded before any new arrival).</summary>
     internal void Load(int day, ReadOnlySpan<ulong> ids)
     {

@@ -184,6 +184,47 @@ public class SeenIdsModelTests
         Assert.Equal(1, seen.Count);
     }
 
+    [Fact]
+    public void WriteTo_writes_the_days_as_the_persisted_format_always_had_them()
+    {
+        var seen = new SeenIds();
+        var random = new Random(7);
+        for (int day = 100; day < 110; day++)
+        {
+            for (int i = 0; i < 50 + day % 3 * 400; i++)
+            {
+                seen.TryAdd((ulong)random.NextInt64(), day);
+            }
+        }
+        seen.TryAdd(5UL, 109);
+        seen.TryAdd(3UL, 108);
+
+        using var expected = new MemoryStream();
+        using (var w = new BinaryWriter(expected, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            // The writer AccountAggregates had: a list of the days, each with its sorted ids.
+            var days = seen.Days().ToList();
+            w.Write(days.Count);
+            foreach (var (day, ids) in days)
+            {
+                w.Write(day);
+                w.Write(ids.Length);
+                foreach (var h in ids)
+                {
+                    w.Write(h);
+                }
+            }
+        }
+        using var actual = new MemoryStream();
+        using (var w = new BinaryWriter(actual, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            seen.WriteTo(w);
+        }
+
+        Assert.Equal(expected.ToArray(), actual.ToArray());
+        Assert.Equal(8, BitConverter.ToInt32(actual.ToArray(), 0));
+    }
+
     private static SeenIds RoundTrip(SeenIds seen)
     {
         var copy = new SeenIds();
