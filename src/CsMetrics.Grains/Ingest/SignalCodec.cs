@@ -12,20 +12,15 @@ public static class SignalCodec
     /// <summary>Version 2 added touchpoint and selfservice signals; version 1 records (the four original types) read unchanged.</summary>
     private const byte Version = 2;
 
-    public static byte[] Encode(IReadOnlyList<Signal> signals)
+    public static byte[] Encode(IReadOnlyList<Signal> signals) => Scoring.Binary.ScratchWriter.ToArray(signals, static (w, list) =>
     {
-        using var ms = new MemoryStream(64 + signals.Count * 96);
-        using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true))
+        w.Write(Version);
+        w.Write(list.Count);
+        for (int i = 0; i < list.Count; i++)
         {
-            w.Write(Version);
-            w.Write(signals.Count);
-            foreach (var s in signals)
-            {
-                Write(w, s);
-            }
+            Write(w, list[i]);
         }
-        return ms.ToArray();
-    }
+    });
 
     public static Signal[] Decode(ReadOnlyMemory<byte> payload)
     {

@@ -279,15 +279,8 @@ public static class MetricFacts
         return delta;
     }
 
-    public static byte[] Encode(IReadOnlyCollection<KeyValuePair<FactKey, decimal>> facts)
-    {
-        using var ms = new MemoryStream(16 + facts.Count * 24);
-        using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true))
-        {
-            Write(w, facts);
-        }
-        return ms.ToArray();
-    }
+    public static byte[] Encode(IReadOnlyCollection<KeyValuePair<FactKey, decimal>> facts) =>
+        Binary.ScratchWriter.ToArray(facts, static (w, f) => Write(w, f));
 
     public static Dictionary<FactKey, decimal> Decode(ReadOnlySpan<byte> data)
     {
