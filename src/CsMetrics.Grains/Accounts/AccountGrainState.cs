@@ -88,11 +88,34 @@ public sealed class AccountGrainState
         {
             latest[i] = latest[i] with { Summary = SharedText.Of(latest[i].Summary) };
         }
+        // The words of a change too (its type, bands, component names): a restored account had its
+        // own copy of each, a few hundred bytes per account after every restart.
         var changes = RecentChanges;
         for (int i = 0; i < changes.Length; i++)
         {
-            changes[i] = changes[i] with { Reason = SharedText.Of(changes[i].Reason) };
+            var c = changes[i];
+            changes[i] = c with
+            {
+                Reason = SharedText.Of(c.Reason),
+                SignalType = SharedText.Of(c.SignalType),
+                BandBefore = SharedText.OfNullable(c.BandBefore),
+                BandAfter = SharedText.OfNullable(c.BandAfter),
+            };
+            var components = c.Components;
+            for (int j = 0; j < components.Length; j++)
+            {
+                components[j] = components[j] with { Name = SharedText.Of(components[j].Name) };
+            }
         }
+        for (int i = 0; i < Components.Length; i++)
+        {
+            string name = SharedText.Of(Components[i].Name);
+            if (!ReferenceEquals(name, Components[i].Name))
+            {
+                Components[i] = Components[i] with { Name = name };
+            }
+        }
+        Band = SharedText.OfNullable(Band);
     }
 }
 

@@ -95,7 +95,10 @@ public sealed class SharedStateSerializationTests(ClusterFixture fixture)
         var at = new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
         var state = new AccountGrainState
         {
-            RecentChanges = [RecordedChange.Of(new ScoreChange("s1", "usage", 58, 60, "yellow", "yellow", [], at, new string("usage of audit.view: engagement 45 → 50".AsSpan())))],
+            RecentChanges = [RecordedChange.Of(new ScoreChange("s1", new string("usage".AsSpan()), 58, 60, new string("yellow".AsSpan()), "green",
+                [new ComponentChange(new string("engagement".AsSpan()), 45, 50)], at, new string("usage of audit.view: engagement 45 → 50".AsSpan())))],
+            Components = [new ComponentView(new string("engagement".AsSpan()), 50, 0.3, true)],
+            Band = new string("green".AsSpan()),
             LatestSignals = [RecentSignal.Of(new SignalSummary("s1", "usage", at, at, new string("usage of audit.view".AsSpan())))],
         };
         var serializer = fixture.Silo(0).GetRequiredService<IGrainStorageSerializer>();
@@ -104,6 +107,13 @@ public sealed class SharedStateSerializationTests(ClusterFixture fixture)
 
         Assert.Same(SharedText.Of("usage of audit.view"), restored.LatestSignals[0].Summary);
         Assert.Same(SharedText.Of("usage of audit.view: engagement 45 → 50"), restored.RecentChanges[0].Reason);
+        Assert.Same(SharedText.Of("usage"), restored.RecentChanges[0].SignalType);
+        Assert.Same(SharedText.Of("yellow"), restored.RecentChanges[0].BandBefore);
+        Assert.Same(SharedText.Of("green"), restored.RecentChanges[0].BandAfter);
+        Assert.Same(SharedText.Of("engagement"), restored.RecentChanges[0].Components[0].Name);
+        Assert.Same(SharedText.Of("engagement"), restored.Components[0].Name);
+        Assert.Same(SharedText.Of("green"), restored.Band);
+        Assert.Equal(new ComponentView("engagement", 50, 0.3, true), restored.Components[0]);
         Assert.Equal(state.LatestSignals[0], restored.LatestSignals[0]);
         Assert.Equal("s1", restored.RecentChanges[0].SignalId);
     }
