@@ -18,10 +18,14 @@ internal static class FactScratch
 
     [ThreadStatic] private static Dictionary<FactKey, decimal>? t_current;
     [ThreadStatic] private static Dictionary<FactKey, decimal>? t_delta;
+    [ThreadStatic] private static Dictionary<FactKey, decimal>? t_decoded;
 
     public static Dictionary<FactKey, decimal> Current => Trimmed(ref t_current);
 
     public static Dictionary<FactKey, decimal> Delta => Trimmed(ref t_delta);
+
+    /// <summary>A metrics shard's decoded publish, added to its sums within the same synchronous stretch.</summary>
+    public static Dictionary<FactKey, decimal> Decoded => Trimmed(ref t_decoded);
 
     private static Dictionary<FactKey, decimal> Trimmed(ref Dictionary<FactKey, decimal>? slot)
     {

@@ -59,7 +59,8 @@ public sealed class MetricsShardGrain(
     {
         if (Accepts(epoch))
         {
-            AddInto(segment, owner, MetricFacts.Decode(facts), +1);
+            // Decoded into this thread's scratch map and added to the sums before anything awaits.
+            AddInto(segment, owner, MetricFacts.Decode(facts, Accounts.FactScratch.Decoded), +1);
         }
         return Task.FromResult(_epoch);
     }
@@ -68,8 +69,8 @@ public sealed class MetricsShardGrain(
     {
         if (Accepts(epoch))
         {
-            AddInto(fromSegment, fromOwner, MetricFacts.Decode(oldFacts), -1);
-            AddInto(toSegment, toOwner, MetricFacts.Decode(newFacts), +1);
+            AddInto(fromSegment, fromOwner, MetricFacts.Decode(oldFacts, Accounts.FactScratch.Decoded), -1);
+            AddInto(toSegment, toOwner, MetricFacts.Decode(newFacts, Accounts.FactScratch.Decoded), +1);
         }
         return Task.FromResult(_epoch);
     }

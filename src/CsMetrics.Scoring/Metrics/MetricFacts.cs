@@ -289,6 +289,19 @@ public static class MetricFacts
         return Read(r);
     }
 
+    /// <summary>
+    /// Decodes into <paramref name="into"/> (cleared first, its capacity kept), reading the array
+    /// in place: a metrics shard decodes every account's publish only to add it to its sums, and
+    /// a new map plus a copy of the payload each time were ~1 % of the engine's allocated bytes.
+    /// </summary>
+    public static Dictionary<FactKey, decimal> Decode(byte[] data, Dictionary<FactKey, decimal> into)
+    {
+        using var ms = new MemoryStream(data, writable: false);
+        using var r = new BinaryReader(ms, System.Text.Encoding.UTF8);
+        into.Clear();
+        return Read(r, into);
+    }
+
     public static void Write(BinaryWriter w, IReadOnlyCollection<KeyValuePair<FactKey, decimal>> facts)
     {
         w.Write(facts.Count);
@@ -306,10 +319,12 @@ public static class MetricFacts
         }
     }
 
-    public static Dictionary<FactKey, decimal> Read(BinaryReader r)
+    public static Dictionary<FactKey, decimal> Read(BinaryReader r) => Read(r, null);
+
+    private static Dictionary<FactKey, decimal> Read(BinaryReader r, Dictionary<FactKey, decimal>? into)
     {
         int n = r.ReadInt32();
-        var facts = new Dictionary<FactKey, decimal>(n);
+        var facts = into ?? new Dictionary<FactKey, decimal>(n);
         for (int i = 0; i < n; i++)
         {
             var kind = (FactKind)r.ReadByte();

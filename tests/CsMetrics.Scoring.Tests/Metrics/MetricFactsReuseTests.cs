@@ -31,6 +31,25 @@ public class MetricFactsReuseTests
     }
 
     [Fact]
+    public void Decoding_into_a_reused_map_equals_decoding_into_a_fresh_one()
+    {
+        var big = Account(
+            Usage(At(3, 1), "ann", "reports.export"), Ticket(At(3, 3), "T-1", TicketStatus.Opened),
+            Nps(At(3, 5), 9, "ann"), Revenue(At(3, 6), 650m));
+        var small = Account(Usage(At(4, 1), "cy", "alerts.configure"));
+        byte[] bigBytes = MetricFacts.Encode(MetricFacts.Build(big, 10, null));
+        byte[] smallBytes = MetricFacts.Encode(MetricFacts.Build(small, 2, null));
+
+        var reused = new Dictionary<FactKey, decimal>();
+        Assert.Same(reused, MetricFacts.Decode(bigBytes, reused));
+        Assert.Equal(Sorted(MetricFacts.Decode(bigBytes.AsSpan())), Sorted(reused));
+        // Refilled with a smaller publish: nothing of the bigger one is left behind.
+        MetricFacts.Decode(smallBytes, reused);
+        Assert.Equal(Sorted(MetricFacts.Decode(smallBytes.AsSpan())), Sorted(reused));
+        Assert.Equal(Sorted(MetricFacts.Build(small, 2, null)), Sorted(reused));
+    }
+
+    [Fact]
     public void A_build_into_a_reused_map_allocates_nothing()
     {
         // Every publish builds the account's facts (the engine's hot path): once the reused map
