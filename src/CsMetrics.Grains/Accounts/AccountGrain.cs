@@ -562,10 +562,13 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
 
     private (string Segment, string Owner) MetricsGroup() => (_state.State.Profile?.Segment ?? "", _state.State.Profile?.Owner ?? "");
 
-    private Dictionary<FactKey, decimal> CurrentFacts()
+    private Dictionary<FactKey, decimal> CurrentFacts() => BuildFacts(new Dictionary<FactKey, decimal>(_lastFactCount + 8));
+
+    /// <summary>The facts of the current state, built into <paramref name="into"/>.</summary>
+    private Dictionary<FactKey, decimal> BuildFacts(Dictionary<FactKey, decimal> into)
     {
         var p = _state.State.Profile;
-        return MetricFacts.Build(_aggregates, p?.Seats ?? 0, p?.RenewalDate, _lastFactCount + 8);
+        return MetricFacts.Build(_aggregates, p?.Seats ?? 0, p?.RenewalDate, into);
     }
 
     /// <summary>
@@ -573,11 +576,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
     /// (another grain's turn on this thread may refill it), so only for a build that is diffed and
     /// encoded within one synchronous stretch.
     /// </summary>
-    private Dictionary<FactKey, decimal> CurrentFactsScratch()
-    {
-        var p = _state.State.Profile;
-        return MetricFacts.Build(_aggregates, p?.Seats ?? 0, p?.RenewalDate, FactScratch.Current);
-    }
+    private Dictionary<FactKey, decimal> CurrentFactsScratch() => BuildFacts(FactScratch.Current);
 
     /// <summary>
     /// What the shard holds for this account, taken before anything changes: the facts of the
@@ -590,12 +589,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
             return;
         }
         var baseline = FactBaselinePool.Shared.Rent(_lastFactCount + 8);
-        if (_state.State.MetricsPublished)
-        {
-            var p = _state.State.Profile;
-            MetricFacts.Build(_aggregates, p?.Seats ?? 0, p?.RenewalDate, baseline);
-        }
-        _sentFacts = baseline;
+        _sentFacts = _state.State.MetricsPublished ? BuildFacts(baseline) : baseline;
         _lastFactCount = _sentFacts.Count;
         _sentGroup = MetricsGroup();
     }
@@ -857,15 +851,16 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         var components = s.Components.Length > 0 ? s.Components : EmptyComponents();
         var (score, band, overridden) = Effective();
         int today = DayNumber.Of(_time.GetUtcNow());
+        ScoreChange[] changes = [.. s.RecentChanges.Select(c => c.ToScoreChange())];
         var health = new HealthView(
             score, band,
             s.ScorecardVersion == 0 ? _scorecards.Current.Version : s.ScorecardVersion,
-            s.UpdatedAt, components, s.RecentChanges.Length > 0 ? s.RecentChanges[0].ToScoreChange() : null,
+            s.UpdatedAt, components, changes.FirstOrDefault(),
             s.Score, s.Band, overridden, overridden ? s.Override : null,
             ScoreTrend.Delta(s.DailyCloses, s.FirstScore, s.Score, today, 7),
             ScoreTrend.Delta(s.DailyCloses, s.FirstScore, s.Score, today, 30));
         return new AccountView(AccountId, p?.Name, p?.Owner, p?.Segment, p?.Seats ?? 0, p?.RenewalDate, counts, health,
-            [.. s.RecentChanges.Select(c => c.ToScoreChange())], _aggregates.LastSignalAt, [.. s.OverrideAudit], LatestFirst(_recentSignals.AsSpan(0, _recentSignalCount)));
+            changes, _aggregates.LastSignalAt, [.. s.OverrideAudit], LatestFirst(_recentSignals.AsSpan(0, _recentSignalCount)));
     }
 
     private static SignalSummary[] LatestFirst(ReadOnlySpan<RecentSignal> recent)

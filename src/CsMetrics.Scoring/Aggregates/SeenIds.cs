@@ -79,7 +79,8 @@ internal sealed class SeenIds
     public int Count => _count;
 
     /// <summary>
-    /// The remembered days, each with its id hashes in ascending order (persistence; allocates).
+    /// The remembered days, each with its id hashes in ascending order (allocates; persistence
+    /// writes them with <see cref="WriteTo"/>).
     /// Sorted so that equal memories write equal bytes, whatever their table's layout.
     /// </summary>
     internal IEnumerable<(int Day, ulong[] Ids)> Days()
@@ -91,18 +92,24 @@ internal sealed class SeenIds
                 continue;
             }
             var ids = new ulong[_slotCounts[slot]];
-            int n = 0;
-            byte tag = (byte)(slot + 1);
-            for (int i = 0; i < _tags.Length; i++)
-            {
-                if (_tags[i] == tag)
-                {
-                    ids[n++] = _ids[i];
-                }
-            }
-            Array.Sort(ids);
+            SortedIdsOf(slot, ids);
             yield return (_slotDays[slot], ids);
         }
+    }
+
+    /// <summary>The ids of one ring slot, ascending, into <paramref name="ids"/> (exactly its count long).</summary>
+    private void SortedIdsOf(int slot, Span<ulong> ids)
+    {
+        int n = 0;
+        byte tag = (byte)(slot + 1);
+        for (int i = 0; i < _tags.Length; i++)
+        {
+            if (_tags[i] == tag)
+            {
+                ids[n++] = _ids[i];
+            }
+        }
+        ids.Sort();
     }
 
     /// <summary>
@@ -128,16 +135,7 @@ internal sealed class SeenIds
             }
             ulong[] rented = System.Buffers.ArrayPool<ulong>.Shared.Rent(count);
             var ids = rented.AsSpan(0, count);
-            int n = 0;
-            byte tag = (byte)(slot + 1);
-            for (int i = 0; i < _tags.Length; i++)
-            {
-                if (_tags[i] == tag)
-                {
-                    ids[n++] = _ids[i];
-                }
-            }
-            ids.Sort();
+            SortedIdsOf(slot, ids);
             w.Write(_slotDays[slot]);
             w.Write(count);
             foreach (ulong h in ids)
