@@ -8,7 +8,8 @@ namespace CsMetrics.Benchmarks;
 /// dotnet run -c Release --project tests/CsMetrics.Benchmarks -- all [--quick]
 ///   | --quick | &lt;scenario&gt;… [--quick]
 ///   | sweep | metrics | metrics-query | calibration [--accounts N] | metrics-account [--users N] | voc [--accounts comments]
-///   | shedding [--accounts N] [--rate new-accounts-per-second]
+///   | shedding [--accounts N] [--rate new-accounts-per-second] | scorer-days [--days N]
+///   | recovery-state DIR [--quick] | recovery-restart DIR [--runs N]
 /// "all" (or --quick alone) runs every scenario and writes docs/benchmarks.json and
 /// docs/benchmarks.md; named scenarios only print their table.
 /// </summary>
@@ -32,6 +33,14 @@ public static class BenchmarkProgram
         int accounts = args.SkipWhile(a => a != "--accounts").Skip(1).Select(int.Parse).FirstOrDefault(100_000);
         switch (args.FirstOrDefault())
         {
+            case "scorer-days":
+                ScorerDays.Run(args.SkipWhile(a => a != "--days").Skip(1).Select(int.Parse).FirstOrDefault(10));
+                return 0;
+            case "recovery-state" when args.Length > 1:
+                return await RecoveryScenario.PrepareOnlyAsync(new BenchContext(args.Contains("--quick"), new BenchmarkResults(), DateTimeOffset.UtcNow), args[1]) ? 0 : 2;
+            case "recovery-restart" when args.Length > 1:
+                await RecoveryScenario.RestartOnlyAsync(args[1], args.SkipWhile(a => a != "--runs").Skip(1).Select(int.Parse).FirstOrDefault(RecoveryScenario.Restarts));
+                return 0;
             case "sweep":
                 await SweepBenchmark.RunAsync(accounts);
                 return 0;
@@ -60,7 +69,7 @@ public static class BenchmarkProgram
         bool all = names.Count == 0 && quick || names.Remove("all") || names.Count == 0 && args.Length > 0;
         if (!all && names.Count == 0 || names.Any(n => Scenarios.All(s => s.Name != n)))
         {
-            Console.WriteLine($"usage: all [--quick] | --quick | <scenario>… [--quick] | sweep|metrics|metrics-query|calibration|voc [--accounts N] | metrics-account [--users N] | shedding [--accounts N] [--rate A]\nscenarios: {string.Join(", ", Scenarios.Select(s => s.Name))}");
+            Console.WriteLine($"usage: all [--quick] | --quick | <scenario>… [--quick] | sweep|metrics|metrics-query|calibration|voc [--accounts N] | metrics-account [--users N] | shedding [--accounts N] [--rate A] | scorer-days [--days N] | recovery-state DIR [--quick] | recovery-restart DIR [--runs N]\nscenarios: {string.Join(", ", Scenarios.Select(s => s.Name))}");
             return 2;
         }
 

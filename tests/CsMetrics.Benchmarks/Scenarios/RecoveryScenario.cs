@@ -17,18 +17,65 @@ public static class RecoveryScenario
     /// <summary>Timed restarts of the same killed state (odd, for a median).</summary>
     public const int Restarts = 3;
 
+    private static readonly Dictionary<string, string> NoCheckpoints = new()
+    {
+        ["CsMetrics__Checkpoint__Interval"] = "10:00:00",
+        // Its "Recovered … in …" line splits the time into process start and replay.
+        ["Logging__LogLevel__CsMetrics.Grains.Ingest.IngestLifecycle"] = "Information",
+    };
+
     public static async Task RunAsync(BenchContext context)
     {
         int signals = context.Size(1_000_000, 150_000);
-        const int chunk = 100_000;
-        var noCheckpoints = new Dictionary<string, string>
+        using var killed = BenchContext.NewTempDirectory("recovery-killed");
+        await PrepareKilledStateAsync(context, signals, killed.Path);
+        // The benchmark process drops its generated input first, so its own GC does not run
+        // during a timed start.
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        var times = await TimeRestartsAsync(killed.Path, Restarts);
+        times.Sort();
+        context.Results.Record("recoverySeconds", times[times.Count / 2],
+            $"process start → /readyz 200 after kill -9 with {signals:N0} signals logged since the last checkpoint ({OverHttp:N0} over HTTP, the rest appended to its log), replay included; median of {Restarts} restarts of the same killed state (min {times[0]:F1} s, max {times[^1]:F1} s)");
+    }
+
+    /// <summary>
+    /// <c>recovery-state DIR [--quick]</c>: leaves the scenario's killed data directory in
+    /// <paramref name="dir"/>, so that builds or runtime settings can be compared on the same
+    /// state with <see cref="RestartOnlyAsync"/> (one restart is one sample of a shared machine;
+    /// a new state per sample would add the state's own variation).
+    /// </summary>
+    public static async Task<bool> PrepareOnlyAsync(BenchContext context, string dir)
+    {
+        Directory.CreateDirectory(dir);
+        if (Directory.EnumerateFileSystemEntries(dir).Any())
         {
-            ["CsMetrics__Checkpoint__Interval"] = "10:00:00",
-            // Its "Recovered … in …" line splits the time into process start and replay.
-            ["Logging__LogLevel__CsMetrics.Grains.Ingest.IngestLifecycle"] = "Information",
-        };
-        using var dir = BenchContext.NewTempDirectory("recovery");
-        var (server, _) = await BenchServer.StartAsync(dir.Path, noCheckpoints);
+            Console.WriteLine($"{dir} is not empty: a killed state goes into an empty folder");
+            return false;
+        }
+        int signals = context.Size(1_000_000, 150_000);
+        await PrepareKilledStateAsync(context, signals, dir);
+        Console.WriteLine($"killed state with {signals:N0} logged signals in {dir}");
+        return true;
+    }
+
+    /// <summary>
+    /// <c>recovery-restart DIR [--runs N]</c>: times N restarts of copies of a killed state made by
+    /// <see cref="PrepareOnlyAsync"/> with the server built next to this benchmark. Environment
+    /// variables other than CSMETRICS_*, CsMetrics__* and ASPNETCORE_* reach the server, so a
+    /// runtime setting (DOTNET_…) can be tried without a rebuild; to compare two builds, run each
+    /// build's benchmark output folder in turn (alternating, on the same state).
+    /// </summary>
+    public static async Task RestartOnlyAsync(string dir, int runs)
+    {
+        var times = await TimeRestartsAsync(dir, runs);
+        times.Sort();
+        Console.WriteLine($"ready after: median {times[times.Count / 2]:F2} s, min {times[0]:F2}, max {times[^1]:F2} ({runs} restarts)");
+    }
+
+    private static async Task PrepareKilledStateAsync(BenchContext context, int signals, string dir)
+    {
+        const int chunk = 100_000;
+        var (server, _) = await BenchServer.StartAsync(dir, NoCheckpoints);
         await using (server)
         {
             using var client = server.Client();
@@ -39,41 +86,36 @@ public static class RecoveryScenario
             await server.KillAsync();
         }
 
-        await using (var log = new SqliteIngestLog(Path.Combine(dir.Path, "ingest-log.db")))
+        await using var log = new SqliteIngestLog(Path.Combine(dir, "ingest-log.db"));
+        for (int sent = OverHttp; sent < signals; sent += chunk)
         {
-            for (int sent = OverHttp; sent < signals; sent += chunk)
-            {
-                var generated = context.Workload.Generate(Math.Min(chunk, signals - sent), $"r{sent}", stream: sent);
-                await Task.WhenAll(generated.Chunk(IngestScenario.BatchSize).Select(b => log.AppendAsync(SignalCodec.Encode(b)).AsTask()));
-            }
+            var generated = context.Workload.Generate(Math.Min(chunk, signals - sent), $"r{sent}", stream: sent);
+            await Task.WhenAll(generated.Chunk(IngestScenario.BatchSize).Select(b => log.AppendAsync(SignalCodec.Encode(b)).AsTask()));
         }
+    }
 
-        // One restart is one sample on a shared 2-core machine (a neighbour's burst moves it by
-        // seconds): the same killed state is restarted Restarts times, each from its own copy of
-        // the data directory, and the median is reported with min and max — the suite's rule for
-        // every other figure. The benchmark process drops its generated input first, so its own
-        // GC does not run during a timed start.
-        using var killed = BenchContext.NewTempDirectory("recovery-killed");
-        CopyDirectory(dir.Path, killed.Path);
-        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+    /// <summary>
+    /// Restarts the killed state <paramref name="runs"/> times, each from its own copy (each
+    /// restart killed again, as the first one was: a clean stop would checkpoint, and take the next
+    /// restart's time), and returns the seconds from process start to /readyz 200.
+    /// </summary>
+    private static async Task<List<double>> TimeRestartsAsync(string killedDir, int runs)
+    {
         var times = new List<double>();
-        for (int run = 0; run < Restarts; run++)
+        for (int run = 0; run < runs; run++)
         {
             using var copy = BenchContext.NewTempDirectory("recovery-restart");
-            CopyDirectory(killed.Path, copy.Path);
-            var (restarted, readyAfter) = await BenchServer.StartAsync(copy.Path, noCheckpoints, TimeSpan.FromMinutes(8));
+            CopyDirectory(killedDir, copy.Path);
+            var (restarted, readyAfter) = await BenchServer.StartAsync(copy.Path, NoCheckpoints, TimeSpan.FromMinutes(8));
             await using (restarted)
             {
                 string? replayLine = restarted.Output.Split('\n').LastOrDefault(l => l.Contains("Recovered", StringComparison.Ordinal));
-                Console.WriteLine($"  restart {run + 1}/{Restarts}: ready after {readyAfter.TotalSeconds:F1} s; server: {replayLine?.Trim() ?? "(no replay line)"}");
+                Console.WriteLine($"  restart {run + 1}/{runs}: ready after {readyAfter.TotalSeconds:F1} s; server: {replayLine?.Trim() ?? "(no replay line)"}");
                 times.Add(readyAfter.TotalSeconds);
-                // Killed, as the first one was: a clean stop would checkpoint, and take the next restart's time.
                 await restarted.KillAsync();
             }
         }
-        times.Sort();
-        context.Results.Record("recoverySeconds", times[times.Count / 2],
-            $"process start → /readyz 200 after kill -9 with {signals:N0} signals logged since the last checkpoint ({OverHttp:N0} over HTTP, the rest appended to its log), replay included; median of {Restarts} restarts of the same killed state (min {times[0]:F1} s, max {times[^1]:F1} s)");
+        return times;
     }
 
     private static void CopyDirectory(string from, string to)

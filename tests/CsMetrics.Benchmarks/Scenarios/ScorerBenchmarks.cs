@@ -91,6 +91,44 @@ public class ScorerBenchmarks
         return checksum;
     }
 
+    /// <summary>
+    /// One more day as <see cref="ApplyAndScore"/> applies it, with the bytes this thread allocated
+    /// for each signal added up by what the signal is (<see cref="KindOf"/>); returns the day's
+    /// total. For <c>scorer-days</c>: which signals still allocate in steady state, and how much.
+    /// </summary>
+    public long ProbeDay(Dictionary<string, (long Bytes, int Signals)> byKind)
+    {
+        int day = _day++ % Days;
+        var signals = _days[day];
+        var owners = _owners[day];
+        var now = _start.AddDays(_day);
+        long total = 0;
+        for (int i = 0; i < signals.Length; i++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            if (owners[i].Apply(signals[i], now))
+            {
+                HealthScorer.Evaluate(_card, owners[i], 25, now, _scratch);
+            }
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (allocated > 0)
+            {
+                string kind = KindOf(signals[i]);
+                var (bytes, count) = byKind.GetValueOrDefault(kind);
+                byKind[kind] = (bytes + allocated, count + 1);
+                total += allocated;
+            }
+        }
+        return total;
+    }
+
+    private static string KindOf(Signal s) => s.Type switch
+    {
+        SignalType.Ticket => $"ticket {s.TicketStatus}",
+        SignalType.Survey => $"survey {s.SurveyKind}",
+        _ => s.Type.ToString(),
+    };
+
     private double ApplyDay()
     {
         int day = _day++ % Days;
