@@ -45,7 +45,7 @@ public static class ScorerScenario
             $"BenchmarkDotNet MemoryDiagnoser, apply + rescore per signal, {ScorerBenchmarks.Accounts} accounts in steady state, {nanos:F0} ns/signal");
         if (ScorerBenchmarks.SignalsAfterSetup > 0)
         {
-            context.Results.Note("scorer", $"the memory diagnoser measures one extra invocation, i.e. one day; over all {ScorerBenchmarks.SignalsAfterSetup / ScorerBenchmarks.SignalsPerDay} days after the setup the scorer allocated {(double)ScorerBenchmarks.AllocatedAfterSetup / ScorerBenchmarks.SignalsAfterSetup:F2} B per signal (this thread): tables that grow with the days (the history's per-day maps, dedup tables), not objects per signal");
+            context.Results.Note("scorer", $"the memory diagnoser measures one extra invocation, i.e. one day; over all {ScorerBenchmarks.SignalsAfterSetup / ScorerBenchmarks.SignalsPerDay} days after the setup the scorer allocated {(double)ScorerBenchmarks.AllocatedAfterSetup / ScorerBenchmarks.SignalsAfterSetup:F2} B per signal (this thread): tables that grow with the days the accounts have lived (mostly the long memory's per-day maps of CSAT answers and reopens; `scorer-days` lists each day's by kind of signal), not objects per signal");
         }
         return Task.CompletedTask;
     }
