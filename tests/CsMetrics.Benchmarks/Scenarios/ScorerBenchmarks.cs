@@ -98,10 +98,7 @@ public class ScorerBenchmarks
     /// </summary>
     public long ProbeDay(Dictionary<string, (long Bytes, int Signals)> byKind)
     {
-        int day = _day++ % Days;
-        var signals = _days[day];
-        var owners = _owners[day];
-        var now = _start.AddDays(_day);
+        var (signals, owners, now) = NextDay();
         long total = 0;
         for (int i = 0; i < signals.Length; i++)
         {
@@ -129,12 +126,16 @@ public class ScorerBenchmarks
         _ => s.Type.ToString(),
     };
 
-    private double ApplyDay()
+    /// <summary>The next day's signals, their accounts, and the server's clock that day.</summary>
+    private (Signal[] Signals, AccountAggregates[] Owners, DateTimeOffset Now) NextDay()
     {
         int day = _day++ % Days;
-        var signals = _days[day];
-        var owners = _owners[day];
-        var now = _start.AddDays(_day);
+        return (_days[day], _owners[day], _start.AddDays(_day));
+    }
+
+    private double ApplyDay()
+    {
+        var (signals, owners, now) = NextDay();
         double checksum = 0;
         for (int i = 0; i < signals.Length; i++)
         {
