@@ -13,7 +13,7 @@ namespace CsMetrics.Grains.Tests.Accounts;
 /// An account's explained changes and latest signals, as its checkpoint (SQLite, the production
 /// configuration) keeps them: what a restored account shows.
 /// </summary>
-public sealed class RecordedChangesCheckpointTests : IDisposable
+public sealed class RecordedChangesCheckpointTests : IAsyncLifetime
 {
     private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "csm-recorded-" + Guid.NewGuid().ToString("N"));
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 6, 2, 12, 0, 0, TimeSpan.Zero));
@@ -62,11 +62,7 @@ public sealed class RecordedChangesCheckpointTests : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_dataDir))
-        {
-            Directory.Delete(_dataDir, recursive: true);
-        }
-    }
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => ClusterFixture.StopAndDeleteAsync(null, _dataDir);
 }

@@ -5,7 +5,6 @@ using CsMetrics.Grains.Accounts;
 using CsMetrics.Grains.Checkpoints;
 using CsMetrics.Grains.Ingest;
 using CsMetrics.Scoring.Signals;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.TestingHost;
@@ -17,7 +16,7 @@ namespace CsMetrics.Grains.Tests.Cluster;
 /// Recovery in the embedded (production) configuration: SQLite grain state and ingest log in one
 /// data directory, restarted between phases. Each test runs its own one-silo cluster.
 /// </summary>
-public sealed class RecoveryTests : IDisposable
+public sealed class RecoveryTests : IAsyncLifetime
 {
     private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "csm-recovery-" + Guid.NewGuid().ToString("N"));
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 6, 2, 12, 0, 0, TimeSpan.Zero));
@@ -582,15 +581,7 @@ public sealed class RecoveryTests : IDisposable
         Assert.Equal(3, (await cluster.Client.GetGrain<IAccountGrain>(x).GetView())!.SignalCounts.Usage);
     }
 
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(_dataDir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => ClusterFixture.StopAndDeleteAsync(null, _dataDir);
 }

@@ -1,6 +1,5 @@
 using CsMetrics.Contracts.Accounts;
 using CsMetrics.Grains.Tests.Cluster;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.TestingHost;
 using static CsMetrics.Grains.Tests.Cluster.Sig;
@@ -11,7 +10,7 @@ namespace CsMetrics.Grains.Tests.Time;
 /// Overrides, their audit and the score history in the embedded (production) configuration:
 /// SQLite grain state in a data folder, the silo stopped and started again in between.
 /// </summary>
-public sealed class TimeRestartTests : IDisposable
+public sealed class TimeRestartTests : IAsyncLifetime
 {
     private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "csm-time-restart-" + Guid.NewGuid().ToString("N"));
     private readonly FakeTimeProvider _time = new(TimeClusterFixture.Start);
@@ -66,15 +65,7 @@ public sealed class TimeRestartTests : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(_dataDir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => ClusterFixture.StopAndDeleteAsync(null, _dataDir);
 }
