@@ -20,6 +20,7 @@ public static class BenchmarkProgram
         ("scorer", ScorerScenario.RunAsync),
         ("engine", EngineScenario.RunAsync),
         ("memory", MemoryScenario.RunAsync),
+        ("floor", FloorScenario.RunAsync),
         ("ingest", IngestScenario.RunAsync),
         ("postgres", PostgresScenario.RunAsync),
         ("freshness", FreshnessScenario.RunAsync),

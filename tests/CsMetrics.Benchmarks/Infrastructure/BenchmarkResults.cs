@@ -31,6 +31,12 @@ public sealed class BenchmarkResults
         new("fanoutP99Ms", "ms", 200, false, "fanout"),
         new("recoverySeconds", "s", 10, false, "recovery"),
         new("scorerAllocatedBytesPerSignal", "bytes", 0, false, "scorer"),
+        // What the design's runtime costs before CsMetrics does anything (reported, no target):
+        // the engine and memory targets read against them (docs/benchmarks.md, "Floors").
+        new("stateBytesPerAccount", "bytes", null, false, "memory"),
+        new("floorBytesPerActivation", "bytes", null, false, "floor"),
+        new("floorGrainSignalsPerSec", "signals/s", null, true, "floor"),
+        new("floorLoggedSignalsPerSec", "signals/s", null, true, "floor"),
     ];
 
     /// <summary>The generated part of docs/benchmarks.md ends here; what follows is hand-written and kept.</summary>
@@ -50,6 +56,9 @@ public sealed class BenchmarkResults
         _notes[name] = note;
         Console.WriteLine($"  => {name} = {Format(value)} ({note})");
     }
+
+    /// <summary>A value recorded earlier in this run (null when its scenario did not run or failed).</summary>
+    public double? ValueOf(string name) => _values.TryGetValue(name, out double v) ? v : null;
 
     public void Note(string scenario, string text)
     {

@@ -1,7 +1,10 @@
 using CsMetrics.Benchmarks.Infrastructure;
 using CsMetrics.Contracts.Index;
+using CsMetrics.Grains.Accounts;
+using CsMetrics.Grains.Checkpoints;
 using CsMetrics.Grains.Ingest;
 using CsMetrics.Scoring.Signals;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CsMetrics.Benchmarks.Scenarios;
@@ -11,6 +14,8 @@ namespace CsMetrics.Benchmarks.Scenarios;
 /// signal mix (users, features, tickets, survey answers, MRR, and the ids the dedup remembers),
 /// through the real ingest path into an in-process silo. Managed heap after a full compacting GC
 /// and the process working set, each as the growth over the idle silo, divided by the accounts.
+/// Then the same accounts checkpointed: their state's serialized size (<c>stateBytesPerAccount</c>),
+/// the information an account holds without any object around it.
 /// </summary>
 public static class MemoryScenario
 {
@@ -56,11 +61,30 @@ public static class MemoryScenario
             context.Results.Record("bytesPerAccount", managed,
                 $"managed heap after full GC at {accounts:N0} accounts × {signalsPerAccount} signals; whole process {workingSetAfter / 1024 / 1024:N0} MB of working set ({allIn:N0} B per account all-in); 1M accounts ≈ {managed * 1e6 / (1L << 30):F1} GB of managed heap, ≈ {allIn * 1e6 / (1L << 30):F1} GB of working set at the all-in rate");
             context.Results.Note("memory", $"of the {managed:N0} managed bytes per account, the scoring aggregates alone (AccountAggregates in a Dictionary, same signals) take {AggregatesOnly(context, accounts, signalsPerAccount):N0}; the rest is the grain (activation, state with recent signals and explained changes, index entry).");
+
+            // The same state as the checkpoint writes it (Orleans' binary serializer, no object
+            // overhead): how many of the bytes above are the account's information itself.
+            await host.Services.GetRequiredService<Checkpointer>().CheckpointAsync();
+            var (blobs, averageBlob) = await AccountBlobsAsync(Path.Combine(dir.Path, "state.db"));
+            context.Results.Record("stateBytesPerAccount", averageBlob,
+                $"the accounts' state as their checkpoint stores it (serialized, SQLite blob), average over {blobs:N0} accounts after the same load");
         }
         finally
         {
             await host.StopAsync();
         }
+    }
+
+    private static async Task<(long Count, double Average)> AccountBlobsAsync(string stateDb)
+    {
+        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = stateDb, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        await connection.OpenAsync();
+        await using var query = connection.CreateCommand();
+        query.CommandText = "SELECT count(*), avg(length(data)) FROM grain_state WHERE provider = $provider";
+        query.Parameters.AddWithValue("$provider", StorageNames.Accounts);
+        await using var reader = await query.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt64(0), reader.GetDouble(1));
     }
 
     /// <summary>The same accounts' aggregates without the engine: what the scoring state itself costs.</summary>
@@ -83,7 +107,7 @@ public static class MemoryScenario
         return perAccount;
     }
 
-    private static long FullGcHeap()
+    internal static long FullGcHeap()
     {
         System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
