@@ -68,6 +68,8 @@ public static class MemoryScenario
             var (blobs, averageBlob) = await AccountBlobsAsync(Path.Combine(dir.Path, "state.db"));
             context.Results.Record("stateBytesPerAccount", averageBlob,
                 $"the accounts' state as their checkpoint stores it (serialized, SQLite blob), average over {blobs:N0} accounts after the same load");
+            var parts = await StatePartsAsync(host.Services.GetRequiredService<Orleans.Serialization.Serializer>(), Path.Combine(dir.Path, "state.db"), 2_000);
+            context.Results.Note("memory", $"of the serialized state, by part (each serialized alone, average of {parts.Accounts:N0} accounts): {string.Join(", ", parts.Bytes.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value:N0} B"))}");
         }
         finally
         {
@@ -85,6 +87,37 @@ public static class MemoryScenario
         await using var reader = await query.ExecuteReaderAsync();
         await reader.ReadAsync();
         return (reader.GetInt64(0), reader.GetDouble(1));
+    }
+
+    /// <summary>
+    /// Where a checkpointed account's bytes are: the first <paramref name="limit"/> accounts' state
+    /// read back and its larger parts serialized one by one (each with its own type header, so the
+    /// parts add up to a little more than the whole).
+    /// </summary>
+    private static async Task<(int Accounts, Dictionary<string, double> Bytes)> StatePartsAsync(Orleans.Serialization.Serializer serializer, string stateDb, int limit)
+    {
+        var totals = new Dictionary<string, long>();
+        int accounts = 0;
+        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = stateDb, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        await connection.OpenAsync();
+        await using var query = connection.CreateCommand();
+        query.CommandText = "SELECT data FROM grain_state WHERE provider = $provider LIMIT $limit";
+        query.Parameters.AddWithValue("$provider", StorageNames.Accounts);
+        query.Parameters.AddWithValue("$limit", limit);
+        await using var rows = await query.ExecuteReaderAsync();
+        while (await rows.ReadAsync())
+        {
+            var state = serializer.Deserialize<AccountGrainState>(rows.GetFieldValue<byte[]>(0))!;
+            accounts++;
+            void Add(string part, object value) => totals[part] = totals.GetValueOrDefault(part) + serializer.SerializeToArray(value).Length;
+            Add("aggregates", state.Aggregates ?? []);
+            Add("latest signals", state.LatestSignals);
+            Add("explained changes", state.RecentChanges);
+            Add("components", state.Components);
+            Add("score history", (state.DailyCloses, state.RecentPoints));
+            Add("calibration", (state.CalibrationDays, state.CalibrationNames));
+        }
+        return (accounts, totals.ToDictionary(t => t.Key, t => (double)t.Value / Math.Max(1, accounts)));
     }
 
     /// <summary>The same accounts' aggregates without the engine: what the scoring state itself costs.</summary>
