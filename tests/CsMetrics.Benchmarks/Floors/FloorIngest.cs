@@ -9,7 +9,8 @@ namespace CsMetrics.Benchmarks.Floors;
 /// <summary>
 /// The engine's batches as <see cref="SignalIngestor"/> sends them (<see cref="EngineScenario.BatchSize"/>
 /// signals, <see cref="EngineScenario.Concurrency"/> in flight, one call per account of a batch
-/// with that account's signals), to <see cref="IFloorAccountGrain"/>s that do nothing. With a log,
+/// with that account's signals; the index listings it also sends are left out), to
+/// <see cref="IFloorAccountGrain"/>s that do nothing. With a log,
 /// each batch is first appended to it as the ingestor does (encoded, durable). The rate is what
 /// the runtime (and the log) leave for a grain per account on this machine: the engine's ceiling
 /// for this design, whatever the scoring and state cost.
