@@ -77,10 +77,17 @@ public static class MemoryScenario
         }
     }
 
+    /// <summary>The state database beside the running silo's own connections (WAL lets it read); unpooled, so nothing keeps the file open after.</summary>
+    private static async Task<SqliteConnection> OpenReadOnlyAsync(string stateDb)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = stateDb, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        await connection.OpenAsync();
+        return connection;
+    }
+
     private static async Task<(long Count, double Average)> AccountBlobsAsync(string stateDb)
     {
-        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = stateDb, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-        await connection.OpenAsync();
+        await using var connection = await OpenReadOnlyAsync(stateDb);
         await using var query = connection.CreateCommand();
         query.CommandText = "SELECT count(*), avg(length(data)) FROM grain_state WHERE provider = $provider";
         query.Parameters.AddWithValue("$provider", StorageNames.Accounts);
@@ -98,8 +105,7 @@ public static class MemoryScenario
     {
         var totals = new Dictionary<string, long>();
         int accounts = 0;
-        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = stateDb, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-        await connection.OpenAsync();
+        await using var connection = await OpenReadOnlyAsync(stateDb);
         await using var query = connection.CreateCommand();
         query.CommandText = "SELECT data FROM grain_state WHERE provider = $provider LIMIT $limit";
         query.Parameters.AddWithValue("$provider", StorageNames.Accounts);
