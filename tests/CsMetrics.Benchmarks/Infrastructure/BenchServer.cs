@@ -141,6 +141,13 @@ public sealed class BenchServer : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
+    /// <summary>CPU time the server process has used so far (user and system, all its threads).</summary>
+    public TimeSpan CpuTime()
+    {
+        _process.Refresh();
+        return _process.TotalProcessorTime;
+    }
+
     /// <summary>The server's resident set, read from /proc (the process is not ours to call GC in).</summary>
     public long WorkingSetBytes()
     {

@@ -26,7 +26,9 @@ public static class FanoutScenario
             await live.RunAsync(100, TimeSpan.FromSeconds(2)); // warm-up
 
             var duration = TimeSpan.FromSeconds(context.Size(10, 4));
+            var cpu = CpuShares.Start(server);
             double seconds = await live.RunAsync(signalsPerSecond, duration);
+            context.Results.Note("fanout", $"CPU over the run (sending, then until deliveries settled): {cpu.Describe()}");
             // Deliveries over the span in which they arrived (first to last): the sustained rate.
             double rate = live.Deliveries / seconds;
             context.Results.Record("fanoutDeliveriesPerSec", rate,
